@@ -1,0 +1,125 @@
+package io.twinfleet.persistence.testing;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Locale;
+import java.util.UUID;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.twinfleet.persistence.cassandra.CassandraSchema;
+import io.twinfleet.persistence.cassandra.EmbeddedCassandra;
+import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * Gives a test class a real Cassandra keyspace with Twinfleet's schema.
+ *
+ * <p>Starting Cassandra costs about half a minute, so one node serves the whole test JVM: it is
+ * forked on free ports when the first class needs it (data under {@code target/cassandra-test-*})
+ * and stopped when the test run ends. Isolation comes from a fresh keyspace per test class, named
+ * after the class. Use it as
+ *
+ * <pre>{@code
+ * @ExtendWith(CassandraExtension.class)
+ * class DeviceRepositoryIT {
+ *     @BeforeAll
+ *     static void init(TestKeyspace keyspace) { ... keyspace.session() ... }
+ * }
+ * }</pre>
+ *
+ * or take {@link TestKeyspace} as a parameter of a test method or constructor.
+ */
+public final class CassandraExtension implements BeforeAllCallback, ParameterResolver {
+
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(CassandraExtension.class);
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        context.getStore(NAMESPACE).getOrComputeIfAbsent(TestKeyspace.class,
+                key -> createKeyspace(node(context), context), TestKeyspace.class);
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == TestKeyspace.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        // Stored by beforeAll on the class context; method contexts find it through their parent.
+        TestKeyspace keyspace = context.getStore(NAMESPACE).get(TestKeyspace.class, TestKeyspace.class);
+        if (keyspace == null) {
+            throw new ParameterResolutionException("No TestKeyspace for " + context.getDisplayName()
+                    + ": register CassandraExtension on the test class with @ExtendWith");
+        }
+        return keyspace;
+    }
+
+    /** The JVM's node, kept in the root store so that JUnit stops it once all classes have run. */
+    private static EmbeddedCassandra node(ExtensionContext context) {
+        return context.getRoot().getStore(NAMESPACE)
+                .getOrComputeIfAbsent(SharedNode.class, key -> SharedNode.start(), SharedNode.class)
+                .cassandra();
+    }
+
+    private static TestKeyspace createKeyspace(EmbeddedCassandra node, ExtensionContext context) {
+        String base = context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT)
+                .replaceAll("[^a-z0-9_]", "_");
+        if (!base.matches("[a-z].*")) {
+            base = "t_" + base;
+        }
+        // Keyspace names start with a letter and stop at 48 characters; the suffix keeps runs apart.
+        String name = base.substring(0, Math.min(40, base.length())) + "_"
+                + UUID.randomUUID().toString().substring(0, 6);
+        try (CqlSession session = node.sessionBuilder().build()) {
+            CassandraSchema.createKeyspace(session, name);
+            CassandraSchema.apply(session, name);
+        }
+        return new TestKeyspace(node.contactPoint().getHostString(), node.cqlPort(), node.localDatacenter(), name);
+    }
+
+    /** The shared node and its throw-away data directory, closed by JUnit at the end of the run. */
+    private record SharedNode(EmbeddedCassandra cassandra) implements AutoCloseable {
+
+        static SharedNode start() {
+            // Surefire runs tests in the module's directory, so this lands in its target/.
+            Path dataDirectory = Path.of("target", "cassandra-test-" + UUID.randomUUID().toString().substring(0, 8));
+            return new SharedNode(EmbeddedCassandra.start(EmbeddedCassandraSettings.onFreePorts(dataDirectory)));
+        }
+
+        @Override
+        public void close() throws IOException {
+            cassandra.close();
+            if (!cassandra.isRunning()) {
+                deleteRecursively(cassandra.dataDirectory());
+            }
+        }
+    }
+
+    static void deleteRecursively(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}
