@@ -1,0 +1,78 @@
+package io.twinfleet.service;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.typesafe.config.Config;
+import io.twinfleet.persistence.cassandra.CassandraSchema;
+import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
+import io.twinfleet.service.api.grpc.DeviceServiceImpl;
+import io.twinfleet.service.api.grpc.GrpcServer;
+import io.twinfleet.service.api.grpc.GrpcSettings;
+import io.twinfleet.service.api.grpc.TelemetryServiceImpl;
+import io.twinfleet.service.device.CustomerDevicesProjection;
+import io.twinfleet.service.device.DeviceSettings;
+import io.twinfleet.service.device.DeviceTwin;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts everything a service node runs on an ActorSystem, in order: management (health), cluster
+ * membership, schema (dev and test only), the device twins, the projections, then the gRPC server.
+ * {@code Main} and the tests use the same entry point.
+ */
+public final class TwinfleetService {
+
+  private static final Logger log = LoggerFactory.getLogger(TwinfleetService.class);
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+
+  /** A started node. */
+  public record Running(GrpcServer grpc, int httpPort, ServiceClock clock) {}
+
+  private TwinfleetService() {}
+
+  public static Running start(ActorSystem<?> system) throws Exception {
+    Config config = system.settings().config();
+    GrpcSettings grpcSettings = GrpcSettings.fromConfig(config);
+    DeviceSettings deviceSettings = DeviceSettings.fromConfig(config);
+    double speed = config.getDouble("twinfleet.clock.speed");
+    ServiceClock clock = speed == 1 ? ServiceClock.real() : ServiceClock.accelerated(java.time.Clock.systemUTC(), speed);
+    String keyspace = CassandraSchema.requireValidKeyspace(config.getString("twinfleet.cassandra.keyspace"));
+
+    int httpPort = PekkoManagement.get(system).start().toCompletableFuture().get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS).getPort();
+
+    Cluster cluster = Cluster.get(system);
+    if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+
+    CqlSession session = CassandraSessionRegistry.get(system)
+        .sessionFor("pekko.projection.cassandra.session-config")
+        .underlying()
+        .toCompletableFuture()
+        .get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    if (config.getBoolean("twinfleet.cassandra.apply-schema")) {
+      CassandraSchema.createKeyspace(session, keyspace);
+      CassandraSchema.apply(session, keyspace);
+      log.info("Schema applied to keyspace {}", keyspace);
+    }
+    CustomerDevicesRepository customerDevices = new CustomerDevicesRepository(session, keyspace);
+
+    ActorRef<ShardingEnvelope<DeviceTwin.Command>> region = DeviceTwin.init(system, deviceSettings, clock);
+    CustomerDevicesProjection.init(system, deviceSettings, customerDevices);
+
+    GrpcServer grpc = GrpcServer.start(system, grpcSettings, List.of(
+        new DeviceServiceImpl(system, grpcSettings, deviceSettings, customerDevices),
+        new TelemetryServiceImpl(system, region, grpcSettings, deviceSettings, clock)));
+    log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
+    return new Running(grpc, httpPort, clock);
+  }
+}

@@ -1,0 +1,216 @@
+package io.twinfleet.service.api.grpc;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
+import io.twinfleet.protocol.v1.ClaimDeviceRequest;
+import io.twinfleet.protocol.v1.DecommissionDeviceRequest;
+import io.twinfleet.protocol.v1.Device;
+import io.twinfleet.protocol.v1.DeviceServiceGrpc;
+import io.twinfleet.protocol.v1.GetDeviceRequest;
+import io.twinfleet.protocol.v1.ListCustomerDevicesRequest;
+import io.twinfleet.protocol.v1.ListCustomerDevicesResponse;
+import io.twinfleet.protocol.v1.RegisterDeviceRequest;
+import io.twinfleet.protocol.v1.WatchDeviceRequest;
+import io.twinfleet.service.device.DeviceSettings;
+import io.twinfleet.service.device.DeviceTwin;
+import io.twinfleet.service.device.DeviceTwin.Accepted;
+import io.twinfleet.service.device.DeviceTwin.Command;
+import io.twinfleet.service.device.DeviceTwin.Rejected;
+import io.twinfleet.service.device.DeviceTwin.Reply;
+import io.twinfleet.service.device.Validation;
+import io.twinfleet.service.device.Validation.InvalidField;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * DeviceService: validates each request, asks the device's twin, and maps the answer. Requests that
+ * fail validation never reach a twin, so they change nothing.
+ */
+public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImplBase {
+
+  static final int DEFAULT_PAGE_SIZE = 50;
+  static final int MAX_PAGE_SIZE = 500;
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final GrpcSettings settings;
+  private final DeviceSettings deviceSettings;
+  private final CustomerDevicesRepository customerDevices;
+  private final AtomicLong watchers = new AtomicLong();
+
+  public DeviceServiceImpl(
+      ActorSystem<?> system, GrpcSettings settings, DeviceSettings deviceSettings, CustomerDevicesRepository customerDevices) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.settings = settings;
+    this.deviceSettings = deviceSettings;
+    this.customerDevices = customerDevices;
+  }
+
+  @Override
+  public void registerDevice(RegisterDeviceRequest req, StreamObserver<Device> out) {
+    try {
+      String id = Validation.id("device_id", req.getDeviceId());
+      String model = Validation.text("model", req.getModel());
+      String serial = Validation.text("serial", req.getSerial());
+      Duration heartbeat = req.hasHeartbeatInterval()
+          ? Validation.heartbeat("heartbeat_interval", ProtoMapping.duration("heartbeat_interval", req.getHeartbeatInterval()))
+          : deviceSettings.defaultHeartbeatInterval();
+      String firmware = req.getFirmwareVersion().isEmpty() ? null : Validation.text("firmware_version", req.getFirmwareVersion());
+      reply(ask(id, replyTo -> new DeviceTwin.Register(model, serial, heartbeat, firmware, replyTo)), out);
+    } catch (InvalidField e) {
+      out.onError(GrpcErrors.from(e));
+    }
+  }
+
+  @Override
+  public void claimDevice(ClaimDeviceRequest req, StreamObserver<Device> out) {
+    try {
+      String id = Validation.id("device_id", req.getDeviceId());
+      String customer = Validation.id("customer_id", req.getCustomerId());
+      String site = Validation.id("site_id", req.getSiteId());
+      reply(ask(id, replyTo -> new DeviceTwin.Claim(customer, site, replyTo)), out);
+    } catch (InvalidField e) {
+      out.onError(GrpcErrors.from(e));
+    }
+  }
+
+  @Override
+  public void getDevice(GetDeviceRequest req, StreamObserver<Device> out) {
+    try {
+      String id = Validation.id("device_id", req.getDeviceId());
+      reply(ask(id, DeviceTwin.Get::new), out);
+    } catch (InvalidField e) {
+      out.onError(GrpcErrors.from(e));
+    }
+  }
+
+  @Override
+  public void decommissionDevice(DecommissionDeviceRequest req, StreamObserver<Device> out) {
+    try {
+      String id = Validation.id("device_id", req.getDeviceId());
+      var reason = ProtoMapping.reason("reason", req.getReason());
+      reply(ask(id, replyTo -> new DeviceTwin.Decommission(reason, replyTo)), out);
+    } catch (InvalidField e) {
+      out.onError(GrpcErrors.from(e));
+    }
+  }
+
+  @Override
+  public void listCustomerDevices(ListCustomerDevicesRequest req, StreamObserver<ListCustomerDevicesResponse> out) {
+    String customer;
+    int pageSize;
+    String after;
+    try {
+      customer = Validation.id("customer_id", req.getCustomerId());
+      pageSize = pageSize(req.getPageSize());
+      after = pageToken(req.getPageToken());
+    } catch (InvalidField e) {
+      out.onError(GrpcErrors.from(e));
+      return;
+    }
+    customerDevices.page(customer, after, pageSize, req.getIncludeDecommissioned())
+        .thenCompose(page -> {
+          List<CompletableFuture<Reply>> views = new ArrayList<>(page.deviceIds().size());
+          for (String id : page.deviceIds()) {
+            views.add(ask(id, DeviceTwin.Get::new).toCompletableFuture());
+          }
+          return CompletableFuture.allOf(views.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            ListCustomerDevicesResponse.Builder b = ListCustomerDevicesResponse.newBuilder();
+            for (CompletableFuture<Reply> v : views) {
+              if (v.join() instanceof Accepted a) {
+                b.addDevices(ProtoMapping.toProto(a.view()));
+              }
+            }
+            if (page.lastDeviceId() != null) {
+              b.setNextPageToken(Base64.getUrlEncoder().withoutPadding().encodeToString(page.lastDeviceId().getBytes(StandardCharsets.UTF_8)));
+            }
+            return b.build();
+          });
+        })
+        .whenComplete((response, error) -> {
+          if (error != null) {
+            out.onError(GrpcErrors.from(error));
+          } else {
+            out.onNext(response);
+            out.onCompleted();
+          }
+        });
+  }
+
+  @Override
+  public void watchDevice(WatchDeviceRequest req, StreamObserver<Device> out) {
+    String id;
+    try {
+      id = Validation.id("device_id", req.getDeviceId());
+    } catch (InvalidField e) {
+      out.onError(GrpcErrors.from(e));
+      return;
+    }
+    ServerCallStreamObserver<Device> call = (ServerCallStreamObserver<Device>) out;
+    // Ask first, so an unknown device is NOT_FOUND rather than a stream that never says anything.
+    ask(id, DeviceTwin.Get::new).whenComplete((reply, error) -> {
+      if (error != null) {
+        out.onError(GrpcErrors.from(error));
+      } else if (reply instanceof Rejected r) {
+        out.onError(GrpcErrors.of(r.code(), r.message()));
+      } else if (!call.isCancelled()) {
+        ActorRef<DeviceTwin.ViewSubscriber> watcher = system.systemActorOf(
+            DeviceWatcher.create(sharding.entityRefFor(DeviceTwin.ENTITY_KEY, id), call),
+            "watch-" + id.replaceAll("[^A-Za-z0-9-]", "_") + "-" + watchers.incrementAndGet(),
+            Props.empty());
+        call.setOnCancelHandler(() -> watcher.tell(new DeviceWatcher.Cancelled()));
+      }
+    });
+  }
+
+  private int pageSize(int requested) {
+    if (requested == 0) {
+      return DEFAULT_PAGE_SIZE;
+    }
+    if (requested < 0 || requested > MAX_PAGE_SIZE) {
+      throw new InvalidField("page_size", requested + " is outside 1.." + MAX_PAGE_SIZE);
+    }
+    return requested;
+  }
+
+  private static String pageToken(String token) {
+    if (token.isEmpty()) {
+      return null;
+    }
+    try {
+      return Validation.id("page_token", new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidField("page_token", "not a token this service issued");
+    }
+  }
+
+  private CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
+    return sharding.entityRefFor(DeviceTwin.ENTITY_KEY, deviceId).ask(command::apply, settings.askTimeout());
+  }
+
+  private static void reply(CompletionStage<Reply> answer, StreamObserver<Device> out) {
+    answer.whenComplete((reply, error) -> {
+      if (error != null) {
+        out.onError(GrpcErrors.from(error));
+      } else if (reply instanceof Accepted a) {
+        out.onNext(ProtoMapping.toProto(a.view()));
+        out.onCompleted();
+      } else if (reply instanceof Rejected r) {
+        out.onError(GrpcErrors.of(r.code(), r.message()));
+      }
+    });
+  }
+}

@@ -1,0 +1,20 @@
+package io.twinfleet.service.api.grpc;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** The {@code twinfleet.grpc} settings, read once. */
+public record GrpcSettings(
+    String host, int port, int maxInboundMessageSize, Duration askTimeout, int maxBatchSize, int maxBatchesInFlight) {
+
+  public static GrpcSettings fromConfig(Config root) {
+    Config c = root.getConfig("twinfleet.grpc");
+    return new GrpcSettings(
+        c.getString("host"),
+        c.getInt("port"),
+        (int) Math.min(Integer.MAX_VALUE, c.getBytes("max-inbound-message-size")),
+        c.getDuration("ask-timeout"),
+        c.getInt("max-batch-size"),
+        c.getInt("max-batches-in-flight"));
+  }
+}

@@ -1,0 +1,159 @@
+package io.twinfleet.service.api.grpc;
+
+import com.google.protobuf.Timestamp;
+import io.twinfleet.protocol.v1.Device;
+import io.twinfleet.protocol.v1.Fault;
+import io.twinfleet.protocol.v1.FaultSet;
+import io.twinfleet.protocol.v1.ReportedFault;
+import io.twinfleet.service.device.DecommissionReason;
+import io.twinfleet.service.device.DeviceSettings;
+import io.twinfleet.service.device.DeviceState.OpenFault;
+import io.twinfleet.service.device.DeviceView;
+import io.twinfleet.service.device.Reading;
+import io.twinfleet.service.device.Severity;
+import io.twinfleet.service.device.Stage;
+import io.twinfleet.service.device.Validation;
+import io.twinfleet.service.device.Validation.InvalidField;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Between the twinfleet.v1 messages and the domain: views out, validated readings in. */
+final class ProtoMapping {
+
+  private ProtoMapping() {}
+
+  static Device toProto(DeviceView v) {
+    Device.Builder b = Device.newBuilder()
+        .setDeviceId(v.deviceId())
+        .setModel(v.model())
+        .setSerial(v.serial())
+        .setRegisteredAt(timestamp(v.registeredAt()))
+        .setHeartbeatInterval(duration(v.heartbeatInterval()))
+        .setStage(io.twinfleet.protocol.v1.Stage.valueOf(v.stage().name()))
+        .setOnline(v.online())
+        .setBatteryLow(v.batteryLow())
+        .setInUse(v.inUse())
+        .setWorking(v.working())
+        .setAvailable(v.available())
+        .setDecommissioned(v.decommissioned() != null);
+    if (v.customerId() != null) {
+      b.setCustomerId(v.customerId()).setSiteId(v.siteId()).setClaimedAt(timestamp(v.claimedAt()));
+    }
+    if (v.stageSince() != null) {
+      b.setStageSince(timestamp(v.stageSince()));
+    }
+    if (v.activatedAt() != null) {
+      b.setActivatedAt(timestamp(v.activatedAt()));
+    }
+    if (v.lastSeen() != null) {
+      b.setLastSeen(timestamp(v.lastSeen()));
+    }
+    if (v.connectivitySince() != null) {
+      b.setConnectivitySince(timestamp(v.connectivitySince()));
+    }
+    if (v.batteryPercent() != null) {
+      b.setBatteryPercent(v.batteryPercent());
+    }
+    if (v.firmwareVersion() != null) {
+      b.setFirmwareVersion(v.firmwareVersion());
+    }
+    for (OpenFault f : v.faults()) {
+      b.addFaults(Fault.newBuilder()
+          .setCode(f.code())
+          .setSeverity(io.twinfleet.protocol.v1.Severity.valueOf(f.severity().name()))
+          .setSince(timestamp(f.since())));
+    }
+    if (v.decommissioned() != null) {
+      b.setDecommissionReason(io.twinfleet.protocol.v1.DecommissionReason.valueOf(v.decommissioned().name()));
+    }
+    return b.build();
+  }
+
+  /**
+   * A validated domain reading. {@code index} is the reading's position in its batch, or -1 for a
+   * single reading; it only names fields in error messages.
+   */
+  static Reading reading(io.twinfleet.protocol.v1.Reading r, int index, Instant now, DeviceSettings settings) {
+    String deviceId = Validation.id(field(index, "device_id"), r.getDeviceId());
+    if (!r.hasObservedAt()) {
+      throw new InvalidField(field(index, "observed_at"), "required");
+    }
+    Instant observedAt = Validation.observedAt(field(index, "observed_at"), instant(field(index, "observed_at"), r.getObservedAt()), now, settings);
+    Integer battery = r.hasBatteryPercent() ? Validation.percent(field(index, "battery_percent"), r.getBatteryPercent()) : null;
+    String firmware = r.hasFirmwareVersion() ? Validation.text(field(index, "firmware_version"), r.getFirmwareVersion()) : null;
+    Boolean inUse = r.hasInUse() ? r.getInUse() : null;
+    List<Reading.ReportedFault> faults = r.hasFaults() ? faults(r.getFaults(), index) : null;
+    return new Reading(deviceId, observedAt, battery, firmware, inUse, faults);
+  }
+
+  private static List<Reading.ReportedFault> faults(FaultSet set, int index) {
+    if (set.getFaultsCount() > Validation.MAX_FAULTS_PER_READING) {
+      throw new InvalidField(field(index, "faults"), set.getFaultsCount() + " faults; at most " + Validation.MAX_FAULTS_PER_READING);
+    }
+    List<Reading.ReportedFault> faults = new ArrayList<>(set.getFaultsCount());
+    Set<String> codes = new HashSet<>();
+    for (int i = 0; i < set.getFaultsCount(); i++) {
+      ReportedFault f = set.getFaults(i);
+      String name = field(index, "faults.faults[" + i + "]");
+      String code = Validation.text(name + ".code", f.getCode());
+      if (!codes.add(code)) {
+        throw new InvalidField(name + ".code", "'" + code + "' appears twice");
+      }
+      faults.add(new Reading.ReportedFault(code, severity(name + ".severity", f.getSeverity())));
+    }
+    return faults;
+  }
+
+  static Severity severity(String field, io.twinfleet.protocol.v1.Severity s) {
+    return switch (s) {
+      case INFO -> Severity.INFO;
+      case WARNING -> Severity.WARNING;
+      case CRITICAL -> Severity.CRITICAL;
+      default -> throw new InvalidField(field, "must be INFO, WARNING or CRITICAL");
+    };
+  }
+
+  static DecommissionReason reason(String field, io.twinfleet.protocol.v1.DecommissionReason r) {
+    return switch (r) {
+      case RETURNED -> DecommissionReason.RETURNED;
+      case REPLACED -> DecommissionReason.REPLACED;
+      case CHURNED -> DecommissionReason.CHURNED;
+      case BROKEN -> DecommissionReason.BROKEN;
+      default -> throw new InvalidField(field, "must be RETURNED, REPLACED, CHURNED or BROKEN");
+    };
+  }
+
+  static Duration duration(String field, com.google.protobuf.Duration d) {
+    if (d.getNanos() < -999_999_999 || d.getNanos() > 999_999_999) {
+      throw new InvalidField(field, "nanos out of range");
+    }
+    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+
+  static Instant instant(String field, Timestamp t) {
+    if (t.getNanos() < 0 || t.getNanos() > 999_999_999 || t.getSeconds() < -62_135_596_800L || t.getSeconds() > 253_402_300_799L) {
+      throw new InvalidField(field, "not a valid timestamp");
+    }
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+  }
+
+  static Timestamp timestamp(Instant i) {
+    return Timestamp.newBuilder().setSeconds(i.getEpochSecond()).setNanos(i.getNano()).build();
+  }
+
+  static com.google.protobuf.Duration duration(Duration d) {
+    return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
+  }
+
+  static Stage stage(io.twinfleet.protocol.v1.Stage s) {
+    return Stage.valueOf(s.name());
+  }
+
+  private static String field(int index, String name) {
+    return index < 0 ? name : "readings[" + index + "]." + name;
+  }
+}

@@ -1,0 +1,140 @@
+package io.twinfleet.service.api.grpc;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.twinfleet.protocol.v1.BatchAck;
+import io.twinfleet.protocol.v1.ReadingBatch;
+import io.twinfleet.protocol.v1.Rejection;
+import io.twinfleet.protocol.v1.ReportResponse;
+import io.twinfleet.protocol.v1.TelemetryServiceGrpc;
+import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.device.DeviceSettings;
+import io.twinfleet.service.device.DeviceTwin;
+import io.twinfleet.service.device.DeviceTwin.ReportListener;
+import io.twinfleet.service.device.DeviceTwin.ReportOutcome;
+import io.twinfleet.service.device.ErrorCode;
+import io.twinfleet.service.device.Reading;
+import io.twinfleet.service.device.Validation.InvalidField;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * TelemetryService. Readings are validated here, on the transport thread, and sent to their twins
+ * with one {@code tell} each through the local shard region: nothing blocks, and no reading costs
+ * an ask. Outcomes come back to a {@link BatchAcker} per stream.
+ */
+public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetryServiceImplBase {
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final ActorRef<ShardingEnvelope<DeviceTwin.Command>> region;
+  private final GrpcSettings settings;
+  private final DeviceSettings deviceSettings;
+  private final ServiceClock clock;
+  private final AtomicLong streams = new AtomicLong();
+
+  public TelemetryServiceImpl(
+      ActorSystem<?> system,
+      ActorRef<ShardingEnvelope<DeviceTwin.Command>> region,
+      GrpcSettings settings,
+      DeviceSettings deviceSettings,
+      ServiceClock clock) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.region = region;
+    this.settings = settings;
+    this.deviceSettings = deviceSettings;
+    this.clock = clock;
+  }
+
+  @Override
+  public void report(io.twinfleet.protocol.v1.Reading request, StreamObserver<ReportResponse> out) {
+    Reading reading;
+    try {
+      reading = ProtoMapping.reading(request, -1, clock.instant(), deviceSettings);
+    } catch (InvalidField e) {
+      out.onError(GrpcErrors.from(e));
+      return;
+    }
+    sharding.entityRefFor(DeviceTwin.ENTITY_KEY, reading.deviceId())
+        .<ReportListener>ask(replyTo -> new DeviceTwin.Report(reading, 0, 0, replyTo), settings.askTimeout())
+        .whenComplete((answer, error) -> {
+          if (error != null) {
+            out.onError(GrpcErrors.from(error));
+          } else if (answer instanceof ReportOutcome o && o.error() != null) {
+            out.onError(GrpcErrors.of(o.error(), o.message()));
+          } else {
+            out.onNext(ReportResponse.getDefaultInstance());
+            out.onCompleted();
+          }
+        });
+  }
+
+  @Override
+  public StreamObserver<ReadingBatch> reportStream(StreamObserver<BatchAck> responseObserver) {
+    ServerCallStreamObserver<BatchAck> call = (ServerCallStreamObserver<BatchAck>) responseObserver;
+    call.disableAutoRequest();
+    ActorRef<ReportListener> acker = system.systemActorOf(
+        BatchAcker.create(call, settings.askTimeout()), "report-stream-" + streams.incrementAndGet(), Props.empty());
+    call.setOnCancelHandler(() -> acker.tell(new BatchAcker.ClientGone()));
+    call.request(settings.maxBatchesInFlight());
+
+    return new StreamObserver<>() {
+      private long nextKey;
+      private boolean failed;
+
+      @Override
+      public void onNext(ReadingBatch batch) {
+        if (failed) {
+          return;
+        }
+        int n = batch.getReadingsCount();
+        if (n == 0 || n > settings.maxBatchSize()) {
+          failed = true;
+          acker.tell(new BatchAcker.Fail(Status.INVALID_ARGUMENT.withDescription(
+              "batch " + batch.getBatchId() + ": readings: a batch holds 1 to " + settings.maxBatchSize() + " readings, this one has " + n)));
+          return;
+        }
+        long key = nextKey++;
+        Instant now = clock.instant();
+        List<String> deviceIds = new ArrayList<>(n);
+        List<Rejection> rejections = new ArrayList<>(0);
+        Reading[] valid = new Reading[n];
+        for (int i = 0; i < n; i++) {
+          io.twinfleet.protocol.v1.Reading r = batch.getReadings(i);
+          deviceIds.add(r.getDeviceId());
+          try {
+            valid[i] = ProtoMapping.reading(r, i, now, deviceSettings);
+          } catch (InvalidField e) {
+            rejections.add(BatchAcker.rejection(i, r.getDeviceId(), ErrorCode.INVALID_ARGUMENT.name(), e.getMessage()));
+          }
+        }
+        // Track first: the acker must know the batch before any twin can answer for it.
+        acker.tell(new BatchAcker.Track(key, batch.getBatchId(), deviceIds, n - rejections.size(), rejections));
+        for (int i = 0; i < n; i++) {
+          if (valid[i] != null) {
+            region.tell(new ShardingEnvelope<>(valid[i].deviceId(), new DeviceTwin.Report(valid[i], key, i, acker)));
+          }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        acker.tell(new BatchAcker.ClientGone());
+      }
+
+      @Override
+      public void onCompleted() {
+        acker.tell(new BatchAcker.ClientDone());
+      }
+    };
+  }
+}

@@ -1,0 +1,51 @@
+package io.twinfleet.service.device;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** The {@code twinfleet.device} settings, read once. */
+public record DeviceSettings(
+    Duration defaultHeartbeatInterval,
+    int offlineAfterHeartbeats,
+    int batteryLowBelow,
+    int batteryRecoveredAbove,
+    Duration checkpointInterval,
+    Duration maxClockSkew,
+    Duration maxReadingAge,
+    int snapshotEvery,
+    int projectionTags) {
+
+  public DeviceSettings {
+    if (batteryRecoveredAbove < batteryLowBelow) {
+      throw new IllegalArgumentException("battery-recovered-above must not be below battery-low-below");
+    }
+    if (offlineAfterHeartbeats < 1 || snapshotEvery < 1 || projectionTags < 1) {
+      throw new IllegalArgumentException("offline-after-heartbeats, snapshot-every and projection-tags must be positive");
+    }
+  }
+
+  public static DeviceSettings fromConfig(Config root) {
+    Config c = root.getConfig("twinfleet.device");
+    return new DeviceSettings(
+        c.getDuration("default-heartbeat-interval"),
+        c.getInt("offline-after-heartbeats"),
+        c.getInt("battery-low-below"),
+        c.getInt("battery-recovered-above"),
+        c.getDuration("checkpoint-interval"),
+        c.getDuration("max-clock-skew"),
+        c.getDuration("max-reading-age"),
+        c.getInt("snapshot-every"),
+        c.getInt("projection-tags"));
+  }
+
+  /** Defaults as in twinfleet.conf, for tests of pure rules. */
+  public static DeviceSettings defaults() {
+    return new DeviceSettings(
+        Duration.ofMinutes(5), 2, 20, 30, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofDays(7), 100, 4);
+  }
+
+  /** How long without a report before a device with this heartbeat counts as offline. */
+  public Duration offlineAfter(Duration heartbeatInterval) {
+    return heartbeatInterval.multipliedBy(offlineAfterHeartbeats);
+  }
+}

@@ -1,0 +1,451 @@
+package io.twinfleet.service.device;
+
+import io.twinfleet.service.CborSerializable;
+import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.device.DeviceState.Registered;
+import io.twinfleet.service.device.DeviceState.Unregistered;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * The twin of one physical device: a sharded, event-sourced actor whose id is the device id.
+ *
+ * <p>Protocol: {@link Register} creates it; {@link Claim} gives it an owner (stage ONBOARDING); its
+ * first {@link Report} after the claim activates it (DAY_30), and time moves it through DAY_60,
+ * DAY_90 and MATURE; {@link Decommission} retires it (END_OF_LIFE, terminal: later reports are
+ * FAILED_PRECONDITION). {@link Get} and {@link Watch} read it. Commands are answered only after
+ * their events are stored.
+ *
+ * <p>Lifecycle: a report that changes nothing the twin means (a plain heartbeat) updates only
+ * {@link LiveTelemetry} in memory, which is checkpointed at most once per checkpoint interval and
+ * when the twin stops (passivation, hand-off). One timer per twin notices when its device goes
+ * quiet (offline at last seen + offline-after), and one the next journey milestone; neither is
+ * restarted per report. After recovery the twin reconciles what time established while it slept.
+ * Unknown ids answer NOT_FOUND and passivate at once, so probing ids holds no memory.
+ */
+public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<DeviceTwin.Command, DeviceTwin.Event, DeviceState> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Device");
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  /** What a twin is asked to do. */
+  public sealed interface Command extends CborSerializable {}
+
+  public record Register(String model, String serial, Duration heartbeatInterval, String firmwareVersion, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record Claim(String customerId, String siteId, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+  public record Decommission(DecommissionReason reason, ActorRef<Reply> replyTo) implements Command {}
+
+  /** A validated reading; the outcome goes to {@code replyTo} tagged with the batch key and index. */
+  public record Report(Reading reading, long batchKey, int index, ActorRef<ReportListener> replyTo) implements Command {}
+
+  /** Send the current view now and a new one on every change, until {@link Unwatch} or the watcher stops. */
+  public record Watch(ActorRef<ViewSubscriber> watcher) implements Command {}
+
+  public record Unwatch(ActorRef<ViewSubscriber> watcher) implements Command {}
+
+  /** The protocol of an actor that watches twins: it receives {@link DeviceView}s, and its own messages. */
+  public interface ViewSubscriber extends CborSerializable {}
+
+  /** Store what time has established (offline, milestones); sent by timers and after recovery. */
+  public record Reconcile() implements Command {}
+
+  /** Sharding's stop message: checkpoint live telemetry, then stop. */
+  public record Stop() implements Command {}
+
+  record WatcherGone(ActorRef<ViewSubscriber> watcher) implements Command {}
+
+  // ---- replies --------------------------------------------------------------------------------
+
+  public sealed interface Reply extends CborSerializable {}
+
+  public record Accepted(DeviceView view) implements Reply {}
+
+  public record Rejected(ErrorCode code, String message) implements Reply {}
+
+  /** The protocol of an actor that collects report outcomes: it receives {@link ReportOutcome}s, and its own messages. */
+  public interface ReportListener extends CborSerializable {}
+
+  /** The outcome of one reading: {@code error} is null when it was accepted. */
+  public record ReportOutcome(long batchKey, int index, ErrorCode error, String message) implements ReportListener {}
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  /** Facts about a device, stored before anyone is told. */
+  public sealed interface Event extends CborSerializable {
+    Instant at();
+  }
+
+  public record DeviceRegistered(String model, String serial, Duration heartbeatInterval, String firmwareVersion, Instant at)
+      implements Event {}
+
+  /** Carries the model so read models need no second lookup. */
+  public record DeviceClaimed(String customerId, String siteId, String model, Instant at) implements Event {}
+
+  public record DeviceMoved(String customerId, String fromSiteId, String toSiteId, Instant at) implements Event {}
+
+  public record DeviceActivated(Instant at) implements Event {}
+
+  public record StageChanged(Stage from, Stage to, Instant at) implements Event {}
+
+  public record CameOnline(Instant at) implements Event {}
+
+  /** {@code at} is when the device became offline (last seen + offline-after), not when it was noticed. */
+  public record WentOffline(Instant at) implements Event {}
+
+  public record FirmwareChanged(String from, String to, Instant at) implements Event {}
+
+  public record FaultRaised(String code, Severity severity, Instant at) implements Event {}
+
+  public record FaultCleared(String code, Instant at) implements Event {}
+
+  public record BatteryLow(int percent, Instant at) implements Event {}
+
+  public record BatteryRecovered(int percent, Instant at) implements Event {}
+
+  public record UsageStarted(Instant at) implements Event {}
+
+  public record UsageEnded(Instant at) implements Event {}
+
+  /** Live telemetry stored; {@code graceful} when written because the twin was stopping. */
+  public record TelemetryCheckpointed(Instant lastSeen, Integer batteryPercent, boolean graceful, Instant at) implements Event {}
+
+  public record DeviceDecommissioned(String customerId, DecommissionReason reason, Instant at) implements Event {}
+
+  // ---- wiring ---------------------------------------------------------------------------------
+
+  /** Starts sharding for twins on this node; returns the region to send envelopes to. */
+  public static ActorRef<ShardingEnvelope<Command>> init(ActorSystem<?> system, DeviceSettings settings, ServiceClock clock) {
+    return ClusterSharding.get(system)
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, clock, ctx.getShard()))
+            .withStopMessage(new Stop()));
+  }
+
+  /** {@code shard} may be null outside sharding (tests); the twin then never asks to passivate. */
+  public static Behavior<Command> create(
+      String deviceId, DeviceSettings settings, ServiceClock clock, ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new DeviceTwin(deviceId, settings, clock, ctx, timers, shard)));
+  }
+
+  /** The projection tag of a device: its events spread over {@code tags} projection instances. */
+  public static String tagFor(String deviceId, int tags) {
+    return "device-" + Math.floorMod(deviceId.hashCode(), tags);
+  }
+
+  private static final String OFFLINE_TIMER = "offline";
+  private static final String MILESTONE_TIMER = "milestone";
+
+  private final String deviceId;
+  private final DeviceSettings settings;
+  private final ServiceClock clock;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final Set<String> tags;
+  private LiveTelemetry live = new LiveTelemetry();
+  private Set<ActorRef<ViewSubscriber>> watchers; // null while nobody watches: most twins never are
+
+  private DeviceTwin(
+      String deviceId,
+      DeviceSettings settings,
+      ServiceClock clock,
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    super(PersistenceId.of(ENTITY_KEY.name(), deviceId));
+    this.deviceId = deviceId;
+    this.settings = settings;
+    this.clock = clock;
+    this.context = context;
+    this.timers = timers;
+    this.shard = shard;
+    this.tags = Set.of(tagFor(deviceId, settings.projectionTags()));
+  }
+
+  @Override
+  public DeviceState emptyState() {
+    return DeviceState.UNREGISTERED;
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    // Checkpoints are frequent and no projection needs them: untagged, they cost no tag_views write.
+    return event instanceof TelemetryCheckpointed ? Set.of() : tags;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public SignalHandler<DeviceState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (state instanceof Registered s) {
+            live = LiveTelemetry.recoveredFrom(s);
+            context.getSelf().tell(new Reconcile());
+          }
+        })
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, DeviceState> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, DeviceState> b = newCommandHandlerWithReplyBuilder();
+    b.forStateType(Unregistered.class)
+        .onCommand(Register.class, this::onFirstRegister)
+        .onCommand(Claim.class, c -> notFound(c.replyTo()))
+        .onCommand(Get.class, c -> notFound(c.replyTo()))
+        .onCommand(Decommission.class, c -> notFound(c.replyTo()))
+        .onCommand(Report.class, this::onReportForUnknown)
+        .onCommand(Watch.class, c -> passivateNoReply())
+        .onCommand(Unwatch.class, c -> Effect().noReply())
+        .onCommand(Reconcile.class, c -> Effect().noReply())
+        .onCommand(WatcherGone.class, c -> Effect().noReply())
+        .onCommand(Stop.class, c -> Effect().stop().thenNoReply());
+    b.forStateType(Registered.class)
+        .onCommand(Register.class, this::onRegisterAgain)
+        .onCommand(Claim.class, this::onClaim)
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), new Accepted(view(s))))
+        .onCommand(Decommission.class, this::onDecommission)
+        .onCommand(Report.class, this::onReport)
+        .onCommand(Watch.class, this::onWatch)
+        .onCommand(Unwatch.class, (s, c) -> removeWatcher(c.watcher()))
+        .onCommand(WatcherGone.class, (s, c) -> removeWatcher(c.watcher()))
+        .onCommand(Reconcile.class, this::onReconcile)
+        .onCommand(Stop.class, this::onStop);
+    return b.build();
+  }
+
+  @Override
+  public EventHandler<DeviceState, Event> eventHandler() {
+    EventHandlerBuilder<DeviceState, Event> b = newEventHandlerBuilder();
+    b.forStateType(Unregistered.class).onEvent(DeviceRegistered.class, (s, e) -> Registered.of(e));
+    b.forStateType(Registered.class)
+        .onEvent(DeviceClaimed.class, Registered::claim)
+        .onEvent(DeviceMoved.class, Registered::moved)
+        .onEvent(DeviceActivated.class, Registered::activate)
+        .onEvent(StageChanged.class, Registered::stageChanged)
+        .onEvent(CameOnline.class, Registered::cameOnline)
+        .onEvent(WentOffline.class, Registered::wentOffline)
+        .onEvent(FirmwareChanged.class, Registered::firmwareChanged)
+        .onEvent(FaultRaised.class, Registered::faultRaised)
+        .onEvent(FaultCleared.class, Registered::faultCleared)
+        .onEvent(BatteryLow.class, Registered::batteryLow)
+        .onEvent(BatteryRecovered.class, Registered::batteryRecovered)
+        .onEvent(UsageStarted.class, (s, e) -> s.usage(true))
+        .onEvent(UsageEnded.class, (s, e) -> s.usage(false))
+        .onEvent(TelemetryCheckpointed.class, Registered::checkpointed)
+        .onEvent(DeviceDecommissioned.class, Registered::retire);
+    return b.build();
+  }
+
+  // ---- command handlers -----------------------------------------------------------------------
+
+  private ReplyEffect<Event, DeviceState> onFirstRegister(Register c) {
+    DeviceRegistered e = new DeviceRegistered(c.model(), c.serial(), heartbeatOf(c), c.firmwareVersion(), clock.instant());
+    return Effect().persist(e).thenReply(c.replyTo(), s -> new Accepted(view((Registered) s)));
+  }
+
+  private ReplyEffect<Event, DeviceState> onRegisterAgain(Registered s, Register c) {
+    DeviceState.Identity id = s.identity();
+    if (id.model().equals(c.model()) && id.serial().equals(c.serial()) && id.heartbeatInterval().equals(heartbeatOf(c))) {
+      return Effect().reply(c.replyTo(), new Accepted(view(s)));
+    }
+    return Effect().reply(c.replyTo(), new Rejected(ErrorCode.ALREADY_EXISTS,
+        "device " + deviceId + " is already registered as model '" + id.model() + "', serial '" + id.serial()
+            + "', heartbeat " + id.heartbeatInterval()));
+  }
+
+  private ReplyEffect<Event, DeviceState> onClaim(Registered s, Claim c) {
+    if (s.retired()) {
+      return Effect().reply(c.replyTo(), new Rejected(ErrorCode.FAILED_PRECONDITION, "device " + deviceId + " is decommissioned"));
+    }
+    Instant now = clock.instant();
+    if (!s.claimed()) {
+      List<Event> events = List.of(
+          new DeviceClaimed(c.customerId(), c.siteId(), s.identity().model(), now),
+          new StageChanged(s.journey().stage(), Stage.ONBOARDING, now));
+      return persistAndReply(events, c.replyTo());
+    }
+    if (!s.owner().customerId().equals(c.customerId())) {
+      return Effect().reply(c.replyTo(), new Rejected(ErrorCode.FAILED_PRECONDITION,
+          "device " + deviceId + " is claimed by another customer; it must be decommissioned first"));
+    }
+    if (s.owner().siteId().equals(c.siteId())) {
+      return Effect().reply(c.replyTo(), new Accepted(view(s)));
+    }
+    return persistAndReply(List.of(new DeviceMoved(c.customerId(), s.owner().siteId(), c.siteId(), now)), c.replyTo());
+  }
+
+  private ReplyEffect<Event, DeviceState> onDecommission(Registered s, Decommission c) {
+    if (s.retired()) {
+      return Effect().reply(c.replyTo(), new Accepted(view(s)));
+    }
+    Instant now = clock.instant();
+    List<Event> events = List.of(
+        new DeviceDecommissioned(s.owner().customerId(), c.reason(), now),
+        new StageChanged(s.journey().stage(), Stage.END_OF_LIFE, now));
+    timers.cancelAll();
+    return persistAndReply(events, c.replyTo());
+  }
+
+  private ReplyEffect<Event, DeviceState> onReport(Registered s, Report c) {
+    if (s.retired()) {
+      return Effect().reply(c.replyTo(), new ReportOutcome(c.batchKey(), c.index(), ErrorCode.FAILED_PRECONDITION,
+          "device " + deviceId + " is decommissioned; its telemetry is refused"));
+    }
+    Instant now = clock.instant();
+    List<Event> events = TelemetryRules.onReading(s, live, c.reading(), now, settings);
+    live.record(c.reading(), now);
+    ReportOutcome accepted = new ReportOutcome(c.batchKey(), c.index(), null, null);
+    if (events.isEmpty() && !TelemetryRules.checkpointDue(s, live, now, settings)) {
+      notifyWatchers(s); // last seen moved
+      return Effect().reply(c.replyTo(), accepted);
+    }
+    boolean storesLastSeen = events.stream().anyMatch(e -> e instanceof CameOnline);
+    if (!storesLastSeen && TelemetryRules.checkpointDue(s, live, now, settings)) {
+      events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, false, now));
+    }
+    return Effect().persist(events).thenRun(this::afterPersist).thenReply(c.replyTo(), st -> accepted);
+  }
+
+  private ReplyEffect<Event, DeviceState> onReportForUnknown(Report c) {
+    passivate();
+    return Effect().reply(c.replyTo(), new ReportOutcome(c.batchKey(), c.index(), ErrorCode.NOT_FOUND,
+        "device " + deviceId + " is not registered"));
+  }
+
+  private ReplyEffect<Event, DeviceState> onReconcile(Registered s, Reconcile c) {
+    List<Event> events = TelemetryRules.dueEvents(s, live, clock.instant(), settings);
+    if (events.isEmpty()) {
+      armTimers(s);
+      return Effect().noReply();
+    }
+    return Effect().persist(events).thenRun(this::afterPersist).thenNoReply();
+  }
+
+  private ReplyEffect<Event, DeviceState> onStop(Registered s, Stop c) {
+    if (!s.retired() && live.differsFrom(s)) {
+      Instant now = clock.instant();
+      return Effect().persist(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, now)).thenStop().thenNoReply();
+    }
+    return Effect().stop().thenNoReply();
+  }
+
+  private ReplyEffect<Event, DeviceState> onWatch(Registered s, Watch c) {
+    if (watchers == null) {
+      watchers = new HashSet<>(2);
+    }
+    if (watchers.add(c.watcher())) {
+      context.watchWith(c.watcher(), new WatcherGone(c.watcher()));
+    }
+    c.watcher().tell(view(s));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, DeviceState> removeWatcher(ActorRef<ViewSubscriber> watcher) {
+    if (watchers != null && watchers.remove(watcher)) {
+      context.unwatch(watcher);
+      if (watchers.isEmpty()) {
+        watchers = null;
+      }
+    }
+    return Effect().noReply();
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private ReplyEffect<Event, DeviceState> persistAndReply(List<Event> events, ActorRef<Reply> replyTo) {
+    return Effect().persist(events).thenRun(this::afterPersist).thenReply(replyTo, s -> new Accepted(view((Registered) s)));
+  }
+
+  private void afterPersist(DeviceState state) {
+    if (state instanceof Registered s) {
+      armTimers(s);
+      notifyWatchers(s);
+    }
+  }
+
+  /** At most one offline and one milestone timer; they are armed after events, never per report. */
+  private void armTimers(Registered s) {
+    if (s.retired()) {
+      timers.cancelAll();
+      return;
+    }
+    Instant now = clock.instant();
+    if (s.connectivity().online() && !timers.isTimerActive(OFFLINE_TIMER)) {
+      Instant offlineAt = TelemetryRules.offlineAt(s, live, settings);
+      if (offlineAt != null) {
+        timers.startSingleTimer(OFFLINE_TIMER, new Reconcile(), clock.realDelay(Duration.between(now, offlineAt)));
+      }
+    }
+    if (s.activated() && !timers.isTimerActive(MILESTONE_TIMER)) {
+      Stages.nextMilestone(s.journey().activatedAt(), now).ifPresent(at ->
+          timers.startSingleTimer(MILESTONE_TIMER, new Reconcile(), clock.realDelay(Duration.between(now, at))));
+    }
+  }
+
+  private void notifyWatchers(Registered s) {
+    if (watchers != null) {
+      DeviceView v = view(s);
+      for (ActorRef<ViewSubscriber> w : watchers) {
+        w.tell(v);
+      }
+    }
+  }
+
+  private DeviceView view(Registered s) {
+    return DeviceView.of(deviceId, s, live, clock.instant(), settings);
+  }
+
+  private Duration heartbeatOf(Register c) {
+    return Objects.requireNonNullElse(c.heartbeatInterval(), settings.defaultHeartbeatInterval());
+  }
+
+  private ReplyEffect<Event, DeviceState> notFound(ActorRef<Reply> replyTo) {
+    passivate();
+    return Effect().reply(replyTo, new Rejected(ErrorCode.NOT_FOUND, "device " + deviceId + " is not registered"));
+  }
+
+  private ReplyEffect<Event, DeviceState> passivateNoReply() {
+    passivate();
+    return Effect().noReply();
+  }
+
+  private void passivate() {
+    if (shard != null) {
+      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.twinfleet.service.device;
+
+import java.time.Instant;
+
+/**
+ * The part of a twin that changes with every report and is deliberately not an event: when the
+ * device was last heard from and its battery level between thresholds. Only the twin's own actor
+ * touches it. It is checkpointed every {@code checkpoint-interval} and when the twin stops, so after
+ * a crash these two values are at most one checkpoint interval stale.
+ */
+final class LiveTelemetry {
+
+  /** When a report last arrived, by the service clock; null until the first. */
+  Instant lastSeen;
+
+  Integer batteryPercent;
+
+  /** The device's own timestamp of the newest reading applied, to ignore out-of-order ones. */
+  Instant lastObservedAt;
+
+  /**
+   * False right after recovery: the stored last-seen may be up to a checkpoint interval older than
+   * the real one, so offline detection grants that much grace until the next report.
+   */
+  boolean exact;
+
+  static LiveTelemetry recoveredFrom(DeviceState.Registered s) {
+    LiveTelemetry live = new LiveTelemetry();
+    live.lastSeen = s.connectivity().lastSeen();
+    live.batteryPercent = s.telemetry().batteryPercent();
+    live.exact = false;
+    return live;
+  }
+
+  void record(Reading r, Instant now) {
+    lastSeen = now;
+    exact = true;
+    if (lastObservedAt == null || !r.observedAt().isBefore(lastObservedAt)) {
+      lastObservedAt = r.observedAt();
+      if (r.batteryPercent() != null) {
+        batteryPercent = r.batteryPercent();
+      }
+    }
+  }
+
+  /** Whether memory holds something the journal does not. */
+  boolean differsFrom(DeviceState.Registered s) {
+    return !java.util.Objects.equals(lastSeen, s.connectivity().lastSeen())
+        || !java.util.Objects.equals(batteryPercent, s.telemetry().batteryPercent());
+  }
+}

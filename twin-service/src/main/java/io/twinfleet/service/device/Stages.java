@@ -1,0 +1,93 @@
+package io.twinfleet.service.device;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The journey stage rules, as pure functions of the milestones and a time.
+ *
+ * <p>UNCLAIMED until a customer claims the device; ONBOARDING from the claim until activation (its
+ * first report after the claim); then by time since activation DAY_30 (&lt; 30 days), DAY_60
+ * (&lt; 60), DAY_90 (&lt; 90) and MATURE; END_OF_LIFE once retired, for good.
+ */
+public final class Stages {
+
+  /** Days after activation at which DAY_60, DAY_90 and MATURE begin. */
+  private static final int[] BOUNDARY_DAYS = {30, 60, 90};
+
+  private static final Stage[] ACTIVE_STAGES = {Stage.DAY_30, Stage.DAY_60, Stage.DAY_90, Stage.MATURE};
+
+  private Stages() {}
+
+  /** The stage at {@code now}; {@code claimedAt} and {@code activatedAt} may be null. */
+  public static Stage stageAt(Instant claimedAt, Instant activatedAt, boolean retired, Instant now) {
+    if (retired) {
+      return Stage.END_OF_LIFE;
+    }
+    if (claimedAt == null) {
+      return Stage.UNCLAIMED;
+    }
+    if (activatedAt == null) {
+      return Stage.ONBOARDING;
+    }
+    return ACTIVE_STAGES[boundariesPassed(activatedAt, now)];
+  }
+
+  /** When an active stage begins for a device activated at {@code activatedAt}. */
+  public static Instant activeStageStart(Stage stage, Instant activatedAt) {
+    for (int i = 0; i < ACTIVE_STAGES.length; i++) {
+      if (ACTIVE_STAGES[i] == stage) {
+        return i == 0 ? activatedAt : activatedAt.plus(Duration.ofDays(BOUNDARY_DAYS[i - 1]));
+      }
+    }
+    throw new IllegalArgumentException(stage + " is not reached by time since activation");
+  }
+
+  /** The next milestone after {@code now} for a device activated at {@code activatedAt}, if any. */
+  public static Optional<Instant> nextMilestone(Instant activatedAt, Instant now) {
+    int passed = boundariesPassed(activatedAt, now);
+    return passed < BOUNDARY_DAYS.length
+        ? Optional.of(activatedAt.plus(Duration.ofDays(BOUNDARY_DAYS[passed])))
+        : Optional.empty();
+  }
+
+  /**
+   * The stage changes time alone caused between {@code from} (an active stage) and {@code now}, one
+   * per boundary crossed, each at its exact milestone.
+   */
+  public static List<Transition> timeDrivenTransitions(Stage from, Instant activatedAt, Instant now) {
+    List<Transition> transitions = new ArrayList<>(1);
+    Stage current = from;
+    for (int i = indexOf(from) + 1; i <= boundariesPassed(activatedAt, now); i++) {
+      Stage next = ACTIVE_STAGES[i];
+      transitions.add(new Transition(current, next, activeStageStart(next, activatedAt)));
+      current = next;
+    }
+    return transitions;
+  }
+
+  /** One stage change: from, to and when. */
+  public record Transition(Stage from, Stage to, Instant at) {}
+
+  private static int indexOf(Stage stage) {
+    for (int i = 0; i < ACTIVE_STAGES.length; i++) {
+      if (ACTIVE_STAGES[i] == stage) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException(stage + " is not an active stage");
+  }
+
+  private static int boundariesPassed(Instant activatedAt, Instant now) {
+    int passed = 0;
+    for (int days : BOUNDARY_DAYS) {
+      if (!now.isBefore(activatedAt.plus(Duration.ofDays(days)))) {
+        passed++;
+      }
+    }
+    return passed;
+  }
+}

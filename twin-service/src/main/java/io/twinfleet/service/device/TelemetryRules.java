@@ -1,0 +1,132 @@
+package io.twinfleet.service.device;
+
+import io.twinfleet.service.device.DeviceState.OpenFault;
+import io.twinfleet.service.device.DeviceState.Registered;
+import io.twinfleet.service.device.DeviceTwin.*;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Which facts a reading or the passing of time establishes about a device, as pure functions of the
+ * stored state, the live telemetry and {@code now}. An empty result means the reading changes
+ * nothing worth storing.
+ */
+public final class TelemetryRules {
+
+  private TelemetryRules() {}
+
+  /** When the device counts as offline if it sends nothing more; null if it never reported. */
+  static Instant offlineAt(Registered s, LiveTelemetry live, DeviceSettings settings) {
+    if (live.lastSeen == null) {
+      return null;
+    }
+    Instant at = live.lastSeen.plus(settings.offlineAfter(s.identity().heartbeatInterval()));
+    return live.exact ? at : at.plus(settings.checkpointInterval());
+  }
+
+  /** The events a reading received at {@code now} causes (before it is recorded in {@code live}). */
+  static List<Event> onReading(Registered s, LiveTelemetry live, Reading r, Instant now, DeviceSettings settings) {
+    List<Event> events = new ArrayList<>(0);
+    if (s.connectivity().online()) {
+      Instant offlineAt = offlineAt(s, live, settings);
+      if (offlineAt != null && !now.isBefore(offlineAt)) {
+        // It went quiet long enough and the timer has not said so yet (e.g. the twin was asleep).
+        events.add(new WentOffline(offlineAt));
+        events.add(new CameOnline(now));
+      }
+    } else {
+      events.add(new CameOnline(now));
+    }
+
+    if (s.claimed() && !s.activated()) {
+      events.add(new DeviceActivated(now));
+      events.add(new StageChanged(Stage.ONBOARDING, Stage.DAY_30, now));
+    } else {
+      events.addAll(stageChanges(s, now));
+    }
+
+    boolean outOfOrder = live.lastObservedAt != null && r.observedAt().isBefore(live.lastObservedAt);
+    if (outOfOrder) {
+      return events; // an older reading proves the device is alive, but its values are superseded
+    }
+    if (r.firmwareVersion() != null && !r.firmwareVersion().equals(s.telemetry().firmwareVersion())) {
+      events.add(new FirmwareChanged(s.telemetry().firmwareVersion(), r.firmwareVersion(), now));
+    }
+    if (r.faults() != null) {
+      faultChanges(s.telemetry().faults(), r.faults(), now, events);
+    }
+    if (r.batteryPercent() != null) {
+      int b = r.batteryPercent();
+      if (!s.telemetry().batteryLow() && b < settings.batteryLowBelow()) {
+        events.add(new BatteryLow(b, now));
+      } else if (s.telemetry().batteryLow() && b > settings.batteryRecoveredAbove()) {
+        events.add(new BatteryRecovered(b, now));
+      }
+    }
+    if (r.inUse() != null && r.inUse() != s.telemetry().inUse()) {
+      events.add(r.inUse() ? new UsageStarted(now) : new UsageEnded(now));
+    }
+    return events;
+  }
+
+  /** Facts that time alone establishes: the device went quiet, or a journey milestone passed. */
+  static List<Event> dueEvents(Registered s, LiveTelemetry live, Instant now, DeviceSettings settings) {
+    if (s.retired()) {
+      return List.of();
+    }
+    List<Event> events = new ArrayList<>(0);
+    if (s.connectivity().online()) {
+      Instant offlineAt = offlineAt(s, live, settings);
+      if (offlineAt != null && !now.isBefore(offlineAt)) {
+        events.add(new WentOffline(offlineAt));
+      }
+    }
+    events.addAll(stageChanges(s, now));
+    return events;
+  }
+
+  /**
+   * Whether to store the live telemetry now: only when memory holds something the journal lacks
+   * and the last stored sighting is at least one checkpoint interval old, so a device costs at most
+   * one such write per interval however often it reports.
+   */
+  static boolean checkpointDue(Registered s, LiveTelemetry live, Instant now, DeviceSettings settings) {
+    Instant stored = s.connectivity().lastSeen();
+    return live.differsFrom(s)
+        && (stored == null || Duration.between(stored, now).compareTo(settings.checkpointInterval()) >= 0);
+  }
+
+  private static List<Event> stageChanges(Registered s, Instant now) {
+    if (!s.activated() || s.retired()) {
+      return List.of();
+    }
+    List<Event> events = new ArrayList<>(0);
+    for (Stages.Transition t : Stages.timeDrivenTransitions(s.journey().stage(), s.journey().activatedAt(), now)) {
+      events.add(new StageChanged(t.from(), t.to(), t.at()));
+    }
+    return events;
+  }
+
+  private static void faultChanges(List<OpenFault> open, List<Reading.ReportedFault> reported, Instant now, List<Event> events) {
+    Map<String, Severity> reportedSet = new HashMap<>();
+    for (Reading.ReportedFault f : reported) {
+      reportedSet.put(f.code(), f.severity());
+    }
+    for (OpenFault f : open) {
+      if (!reportedSet.containsKey(f.code())) {
+        events.add(new FaultCleared(f.code(), now));
+      }
+    }
+    for (Map.Entry<String, Severity> f : reportedSet.entrySet()) {
+      Severity before = open.stream().filter(o -> o.code().equals(f.getKey())).map(OpenFault::severity).findFirst().orElse(null);
+      if (!Objects.equals(before, f.getValue())) {
+        events.add(new FaultRaised(f.getKey(), f.getValue(), now));
+      }
+    }
+  }
+}

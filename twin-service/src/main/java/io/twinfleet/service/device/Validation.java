@@ -1,0 +1,81 @@
+package io.twinfleet.service.device;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.regex.Pattern;
+
+/**
+ * Field rules shared by every API: each check names the field and says what to fix, so the message
+ * can go back to the client as it is.
+ */
+public final class Validation {
+
+  /** Device, customer and site ids. */
+  public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,63}");
+
+  public static final int MAX_TEXT = 64;
+  public static final int MAX_FAULTS_PER_READING = 32;
+  public static final Duration MIN_HEARTBEAT = Duration.ofSeconds(10);
+  public static final Duration MAX_HEARTBEAT = Duration.ofHours(24);
+
+  private Validation() {}
+
+  /** A rejected field: {@code field} is the request path, e.g. {@code readings[3].battery_percent}. */
+  public static final class InvalidField extends RuntimeException {
+    public InvalidField(String field, String problem) {
+      super(field + ": " + problem);
+    }
+  }
+
+  public static String id(String field, String value) {
+    if (value == null || value.isEmpty()) {
+      throw new InvalidField(field, "required");
+    }
+    if (!ID.matcher(value).matches()) {
+      throw new InvalidField(field, "'" + abbreviate(value) + "' must match " + ID.pattern());
+    }
+    return value;
+  }
+
+  public static String text(String field, String value) {
+    if (value == null || value.isEmpty()) {
+      throw new InvalidField(field, "required");
+    }
+    if (value.length() > MAX_TEXT || value.chars().anyMatch(Character::isISOControl)) {
+      throw new InvalidField(field, "must be 1 to " + MAX_TEXT + " printable characters");
+    }
+    return value;
+  }
+
+  public static int percent(String field, int value) {
+    if (value < 0 || value > 100) {
+      throw new InvalidField(field, value + " is outside 0..100");
+    }
+    return value;
+  }
+
+  public static Duration heartbeat(String field, Duration value) {
+    if (value.compareTo(MIN_HEARTBEAT) < 0 || value.compareTo(MAX_HEARTBEAT) > 0) {
+      throw new InvalidField(field, value + " is outside " + MIN_HEARTBEAT + ".." + MAX_HEARTBEAT);
+    }
+    return value;
+  }
+
+  /** A device timestamp: not further ahead of {@code now} than the skew, not older than the age. */
+  public static Instant observedAt(String field, Instant value, Instant now, DeviceSettings settings) {
+    if (value == null) {
+      throw new InvalidField(field, "required");
+    }
+    if (value.isAfter(now.plus(settings.maxClockSkew()))) {
+      throw new InvalidField(field, value + " is more than " + settings.maxClockSkew() + " ahead of the service clock (" + now + ")");
+    }
+    if (value.isBefore(now.minus(settings.maxReadingAge()))) {
+      throw new InvalidField(field, value + " is more than " + settings.maxReadingAge() + " old");
+    }
+    return value;
+  }
+
+  private static String abbreviate(String value) {
+    return value.length() <= 80 ? value : value.substring(0, 77) + "...";
+  }
+}

@@ -1,0 +1,347 @@
+package io.twinfleet.service.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.twinfleet.service.MutableClock;
+import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.device.DeviceTwin.*;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The Device entity against the in-memory journal; every command and event is also serialized. */
+class DeviceTwinTest {
+
+  private static final ActorTestKit testKit = ActorTestKit.create(
+      EventSourcedBehaviorTestKit.config()
+          .withFallback(ConfigFactory.parseResources("serialization.conf"))
+          .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = off")));
+
+  private static final Instant START = Instant.parse("2026-05-04T08:00:00Z");
+  private static final DeviceSettings SETTINGS = DeviceSettings.defaults();
+  private static final Duration OFFLINE_AFTER = Duration.ofMinutes(10); // 2 x the default 5 min heartbeat
+
+  private MutableClock clock;
+  private EventSourcedBehaviorTestKit<Command, Event, DeviceState> twin;
+
+  @BeforeEach
+  void setUp() {
+    clock = new MutableClock(START);
+    twin = EventSourcedBehaviorTestKit.create(
+        testKit.system(), DeviceTwin.create("dev-1", SETTINGS, ServiceClock.accelerated(clock, 1), null));
+  }
+
+  @AfterAll
+  static void tearDown() {
+    testKit.shutdownTestKit();
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private CommandResultWithReply<Command, Event, DeviceState, Reply> register() {
+    return twin.<Reply>runCommand(r -> new Register("thermostat-t3", "SN-1", null, "1.0.0", r));
+  }
+
+  private void registerAndClaim() {
+    register();
+    twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r));
+  }
+
+  private record Reported(List<Event> events, ReportOutcome reply) {
+    boolean hasNoEvents() {
+      return events.isEmpty();
+    }
+  }
+
+  private Reported report(Reading reading) {
+    var result = twin.<ReportListener>runCommand(r -> new Report(reading, 7, 3, r));
+    return new Reported(result.events(), (ReportOutcome) result.reply());
+  }
+
+  private Reading heartbeat() {
+    return new Reading("dev-1", clock.instant(), null, null, null, null);
+  }
+
+  private Reading battery(int percent) {
+    return new Reading("dev-1", clock.instant(), percent, null, null, null);
+  }
+
+  private DeviceView view() {
+    Reply reply = twin.<Reply>runCommand(Get::new).reply();
+    return assertInstanceOf(Accepted.class, reply).view();
+  }
+
+  // ---- registration and claim -----------------------------------------------------------------
+
+  @Test
+  void registeringTheSameDeviceTwiceIsIdempotent() {
+    assertEquals(List.of(new DeviceRegistered("thermostat-t3", "SN-1", Duration.ofMinutes(5), "1.0.0", START)), register().events());
+    var again = register();
+    assertTrue(again.hasNoEvents());
+    assertEquals(Stage.UNCLAIMED, assertInstanceOf(Accepted.class, again.reply()).view().stage());
+  }
+
+  @Test
+  void registeringAnExistingIdWithOtherDataIsAlreadyExists() {
+    register();
+    var conflict = twin.<Reply>runCommand(r -> new Register("camera-c1", "SN-1", null, null, r));
+    assertTrue(conflict.hasNoEvents());
+    assertEquals(ErrorCode.ALREADY_EXISTS, assertInstanceOf(Rejected.class, conflict.reply()).code());
+  }
+
+  @Test
+  void unknownDeviceIsNotFoundAndStoresNothing() {
+    var get = twin.<Reply>runCommand(Get::new);
+    assertEquals(ErrorCode.NOT_FOUND, assertInstanceOf(Rejected.class, get.reply()).code());
+    var rep = report(heartbeat());
+    assertTrue(rep.hasNoEvents());
+    assertEquals(ErrorCode.NOT_FOUND, rep.reply().error());
+    assertEquals(7, rep.reply().batchKey());
+    assertEquals(3, rep.reply().index());
+  }
+
+  @Test
+  void claimPutsTheDeviceIntoOnboarding() {
+    register();
+    var claim = twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r));
+    assertEquals(List.of(
+        new DeviceClaimed("cust-1", "site-1", "thermostat-t3", START),
+        new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, START)), claim.events());
+    DeviceView v = assertInstanceOf(Accepted.class, claim.reply()).view();
+    assertEquals(Stage.ONBOARDING, v.stage());
+    assertEquals("cust-1", v.customerId());
+    assertEquals("site-1", v.siteId());
+  }
+
+  @Test
+  void sameClaimIsIdempotentAnotherSiteMovesAnotherCustomerIsRefused() {
+    registerAndClaim();
+    assertTrue(twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r)).hasNoEvents());
+    assertEquals(List.of(new DeviceMoved("cust-1", "site-1", "site-2", START)),
+        twin.<Reply>runCommand(r -> new Claim("cust-1", "site-2", r)).events());
+    var other = twin.<Reply>runCommand(r -> new Claim("cust-2", "site-9", r));
+    assertTrue(other.hasNoEvents());
+    assertEquals(ErrorCode.FAILED_PRECONDITION, assertInstanceOf(Rejected.class, other.reply()).code());
+    assertEquals("site-2", view().siteId());
+  }
+
+  // ---- activation and connectivity -------------------------------------------------------------
+
+  @Test
+  void firstReportAfterClaimActivatesTheDevice() {
+    registerAndClaim();
+    clock.advance(Duration.ofHours(3));
+    Instant t = clock.instant();
+    var first = report(heartbeat());
+    assertNull(first.reply().error());
+    assertEquals(List.of(new CameOnline(t), new DeviceActivated(t), new StageChanged(Stage.ONBOARDING, Stage.DAY_30, t)), first.events());
+    DeviceView v = view();
+    assertEquals(Stage.DAY_30, v.stage());
+    assertEquals(t, v.activatedAt());
+    assertTrue(v.online());
+    assertTrue(v.working());
+  }
+
+  @Test
+  void aHeartbeatThatChangesNothingStoresNothing() {
+    registerAndClaim();
+    report(heartbeat());
+    for (int i = 0; i < 5; i++) {
+      clock.advance(Duration.ofMinutes(1));
+      var hb = report(heartbeat());
+      assertTrue(hb.hasNoEvents(), "heartbeat " + i + " stored " + hb.events());
+      assertNull(hb.reply().error());
+    }
+    assertEquals(clock.instant(), view().lastSeen(), "last seen moves in memory");
+  }
+
+  @Test
+  void goesOfflineAfterTwoMissedHeartbeats() {
+    registerAndClaim();
+    Instant lastReport = clock.instant();
+    report(heartbeat());
+    clock.advance(OFFLINE_AFTER.minusSeconds(1));
+    assertTrue(twin.runCommand(new Reconcile()).hasNoEvents());
+    assertTrue(view().online());
+
+    clock.advance(Duration.ofSeconds(1));
+    assertFalse(view().online(), "the view is offline from the deadline, before the event is stored");
+    assertEquals(List.of(new WentOffline(lastReport.plus(OFFLINE_AFTER))), twin.runCommand(new Reconcile()).events());
+    DeviceView v = view();
+    assertFalse(v.online());
+    assertFalse(v.working());
+    assertEquals(lastReport.plus(OFFLINE_AFTER), v.connectivitySince());
+
+    clock.advance(Duration.ofMinutes(30));
+    Instant back = clock.instant();
+    assertEquals(List.of(new CameOnline(back)), report(heartbeat()).events());
+    assertTrue(view().online());
+  }
+
+  @Test
+  void aReportLongAfterTheDeadlineRecordsTheMissedOfflineSpell() {
+    registerAndClaim();
+    Instant lastReport = clock.instant();
+    report(heartbeat());
+    clock.advance(Duration.ofHours(2));
+    assertEquals(List.of(new WentOffline(lastReport.plus(OFFLINE_AFTER)), new CameOnline(clock.instant())), report(heartbeat()).events());
+  }
+
+  // ---- telemetry facts ------------------------------------------------------------------------
+
+  @Test
+  void batteryLowAndRecoveredUseHysteresis() {
+    registerAndClaim();
+    report(battery(25));
+    assertTrue(report(battery(21)).hasNoEvents());
+    assertEquals(List.of(new BatteryLow(19, clock.instant())), report(battery(19)).events());
+    assertTrue(report(battery(15)).hasNoEvents(), "already low");
+    assertTrue(report(battery(25)).hasNoEvents(), "25 is not above the recovery threshold");
+    assertTrue(view().batteryLow());
+    assertEquals(List.of(new BatteryRecovered(31, clock.instant())), report(battery(31)).events());
+    assertFalse(view().batteryLow());
+    assertEquals(31, view().batteryPercent());
+  }
+
+  @Test
+  void firmwareFaultsAndUsageBecomeEvents() {
+    registerAndClaim();
+    report(heartbeat());
+    Instant t = clock.instant();
+    assertEquals(List.of(new FirmwareChanged("1.0.0", "1.1.0", t)),
+        report(new Reading("dev-1", t, null, "1.1.0", null, null)).events());
+    assertEquals(List.of(new FaultRaised("E42", Severity.CRITICAL, t)),
+        report(new Reading("dev-1", t, null, null, null, List.of(new Reading.ReportedFault("E42", Severity.CRITICAL)))).events());
+    DeviceView faulty = view();
+    assertEquals(1, faulty.faults().size());
+    assertFalse(faulty.working(), "a critical fault stops the device working");
+    assertEquals(List.of(new FaultCleared("E42", t)), report(new Reading("dev-1", t, null, null, null, List.of())).events());
+    assertEquals(List.of(new UsageStarted(t)), report(new Reading("dev-1", t, null, null, true, null)).events());
+    DeviceView busy = view();
+    assertTrue(busy.working());
+    assertFalse(busy.available(), "in use is working but not available");
+    assertEquals(List.of(new UsageEnded(t)), report(new Reading("dev-1", t, null, null, false, null)).events());
+    assertTrue(view().available());
+  }
+
+  @Test
+  void anOutOfOrderReadingProvesLifeButDoesNotOverwriteValues() {
+    registerAndClaim();
+    Instant t = clock.instant();
+    report(new Reading("dev-1", t, 80, null, null, null));
+    var old = report(new Reading("dev-1", t.minusSeconds(60), 10, "0.9.0", null, null));
+    assertTrue(old.hasNoEvents());
+    assertEquals(80, view().batteryPercent());
+  }
+
+  // ---- checkpoints and recovery ---------------------------------------------------------------
+
+  @Test
+  void liveTelemetryIsCheckpointedOncePerIntervalAndSurvivesRestart() {
+    registerAndClaim();
+    report(battery(90));
+    clock.advance(SETTINGS.checkpointInterval().minusSeconds(1));
+    assertTrue(report(battery(88)).hasNoEvents());
+    clock.advance(Duration.ofSeconds(1));
+    Instant t = clock.instant();
+    assertEquals(List.of(new TelemetryCheckpointed(t, 87, false, t)), report(battery(87)).events());
+    clock.advance(Duration.ofSeconds(30));
+    assertTrue(report(battery(86)).hasNoEvents(), "at most one checkpoint per interval");
+
+    twin.restart();
+    DeviceView after = view();
+    assertEquals(t, after.lastSeen(), "last seen is as of the checkpoint");
+    assertEquals(87, after.batteryPercent());
+    assertTrue(after.online(), "the stale last seen gets a checkpoint interval of grace, so no false offline");
+  }
+
+  @Test
+  void stoppingCheckpointsWhatOnlyMemoryKnew() {
+    registerAndClaim();
+    report(battery(90));
+    // A second incarnation of the same twin, driven by plain messages so it can be stopped.
+    var live = testKit.spawn(DeviceTwin.create("dev-1", SETTINGS, ServiceClock.accelerated(clock, 1), null));
+    TestProbe<ReportListener> outcomes = testKit.createTestProbe();
+    clock.advance(Duration.ofMinutes(1));
+    Instant t = clock.instant();
+    live.tell(new Report(battery(89), 1, 0, outcomes.getRef()));
+    assertNull(((ReportOutcome) outcomes.receiveMessage()).error());
+    live.tell(new Stop());
+    outcomes.expectTerminated(live);
+
+    twin.restart();
+    DeviceView after = view();
+    assertEquals(t, after.lastSeen(), "the graceful checkpoint stored the last sighting");
+    assertEquals(89, after.batteryPercent());
+  }
+
+  @Test
+  void stagesAdvanceWithTimeAtTheirMilestones() {
+    registerAndClaim();
+    Instant activated = clock.instant();
+    report(heartbeat());
+    clock.advance(Duration.ofDays(61));
+    assertEquals(Stage.DAY_90, view().stage(), "the view is right before the events are stored");
+    var due = twin.runCommand(new Reconcile());
+    assertTrue(due.events().containsAll(List.of(
+        new StageChanged(Stage.DAY_30, Stage.DAY_60, activated.plus(Duration.ofDays(30))),
+        new StageChanged(Stage.DAY_60, Stage.DAY_90, activated.plus(Duration.ofDays(60))))), due.events().toString());
+    assertEquals(activated.plus(Duration.ofDays(60)), view().stageSince());
+  }
+
+  // ---- retirement -----------------------------------------------------------------------------
+
+  @Test
+  void decommissionIsTerminalAndRefusesLaterTelemetry() {
+    registerAndClaim();
+    report(heartbeat());
+    var retire = twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.RETURNED, r));
+    assertEquals(List.of(
+        new DeviceDecommissioned("cust-1", DecommissionReason.RETURNED, START),
+        new StageChanged(Stage.DAY_30, Stage.END_OF_LIFE, START)), retire.events());
+    assertTrue(twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.BROKEN, r)).hasNoEvents(), "idempotent");
+
+    var late = report(battery(10));
+    assertTrue(late.hasNoEvents());
+    assertEquals(ErrorCode.FAILED_PRECONDITION, late.reply().error());
+    DeviceView v = view();
+    assertEquals(Stage.END_OF_LIFE, v.stage());
+    assertEquals(DecommissionReason.RETURNED, v.decommissioned());
+    assertFalse(v.working());
+    var reclaim = twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r));
+    assertEquals(ErrorCode.FAILED_PRECONDITION, assertInstanceOf(Rejected.class, reclaim.reply()).code());
+  }
+
+  // ---- watchers -------------------------------------------------------------------------------
+
+  @Test
+  void watchersGetTheCurrentViewThenEveryChange() {
+    registerAndClaim();
+    TestProbe<ViewSubscriber> a = testKit.createTestProbe();
+    TestProbe<ViewSubscriber> b = testKit.createTestProbe();
+    twin.runCommand(new Watch(a.getRef()));
+    twin.runCommand(new Watch(b.getRef()));
+    assertEquals(Stage.ONBOARDING, ((DeviceView) a.receiveMessage()).stage());
+    assertEquals(Stage.ONBOARDING, ((DeviceView) b.receiveMessage()).stage());
+    report(battery(50));
+    assertEquals(Stage.DAY_30, ((DeviceView) a.receiveMessage()).stage());
+    assertEquals(Stage.DAY_30, ((DeviceView) b.receiveMessage()).stage());
+
+    twin.runCommand(new Unwatch(a.getRef()));
+    report(battery(49));
+    assertEquals(49, ((DeviceView) b.receiveMessage()).batteryPercent());
+    a.expectNoMessage(Duration.ofMillis(200));
+  }
+}

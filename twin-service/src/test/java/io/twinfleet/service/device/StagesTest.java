@@ -1,0 +1,64 @@
+package io.twinfleet.service.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StagesTest {
+
+  private static final Instant CLAIMED = Instant.parse("2026-03-01T10:00:00Z");
+  private static final Instant ACTIVATED = Instant.parse("2026-03-02T12:00:00Z");
+  private static final Duration NANO = Duration.ofNanos(1);
+
+  private static Stage at(Duration sinceActivation) {
+    return Stages.stageAt(CLAIMED, ACTIVATED, false, ACTIVATED.plus(sinceActivation));
+  }
+
+  @Test
+  void unclaimedDeviceHasNoJourneyYet() {
+    assertEquals(Stage.UNCLAIMED, Stages.stageAt(null, null, false, ACTIVATED));
+  }
+
+  @Test
+  void claimedButSilentDeviceIsOnboarding() {
+    assertEquals(Stage.ONBOARDING, Stages.stageAt(CLAIMED, null, false, CLAIMED.plus(Duration.ofDays(400))));
+  }
+
+  @Test
+  void stageBoundariesFallExactlyOn30_60And90Days() {
+    assertEquals(Stage.DAY_30, at(Duration.ZERO));
+    assertEquals(Stage.DAY_30, at(Duration.ofDays(30).minus(NANO)));
+    assertEquals(Stage.DAY_60, at(Duration.ofDays(30)));
+    assertEquals(Stage.DAY_60, at(Duration.ofDays(60).minus(NANO)));
+    assertEquals(Stage.DAY_90, at(Duration.ofDays(60)));
+    assertEquals(Stage.DAY_90, at(Duration.ofDays(90).minus(NANO)));
+    assertEquals(Stage.MATURE, at(Duration.ofDays(90)));
+    assertEquals(Stage.MATURE, at(Duration.ofDays(3650)));
+  }
+
+  @Test
+  void retiredIsEndOfLifeWhateverTheDates() {
+    assertEquals(Stage.END_OF_LIFE, Stages.stageAt(CLAIMED, ACTIVATED, true, ACTIVATED.plus(Duration.ofDays(5))));
+    assertEquals(Stage.END_OF_LIFE, Stages.stageAt(null, null, true, ACTIVATED));
+  }
+
+  @Test
+  void nextMilestoneIsTheNextBoundaryAndNoneOnceMature() {
+    assertEquals(ACTIVATED.plus(Duration.ofDays(30)), Stages.nextMilestone(ACTIVATED, ACTIVATED).orElseThrow());
+    assertEquals(ACTIVATED.plus(Duration.ofDays(60)), Stages.nextMilestone(ACTIVATED, ACTIVATED.plus(Duration.ofDays(30))).orElseThrow());
+    assertTrue(Stages.nextMilestone(ACTIVATED, ACTIVATED.plus(Duration.ofDays(90))).isEmpty());
+  }
+
+  @Test
+  void aLongSleepYieldsOneTransitionPerBoundaryAtItsMilestone() {
+    List<Stages.Transition> t = Stages.timeDrivenTransitions(Stage.DAY_30, ACTIVATED, ACTIVATED.plus(Duration.ofDays(75)));
+    assertEquals(List.of(
+        new Stages.Transition(Stage.DAY_30, Stage.DAY_60, ACTIVATED.plus(Duration.ofDays(30))),
+        new Stages.Transition(Stage.DAY_60, Stage.DAY_90, ACTIVATED.plus(Duration.ofDays(60)))), t);
+    assertTrue(Stages.timeDrivenTransitions(Stage.DAY_90, ACTIVATED, ACTIVATED.plus(Duration.ofDays(75))).isEmpty());
+  }
+}
