@@ -11,6 +11,7 @@ import io.twinfleet.service.api.grpc.TelemetryServiceImpl;
 import io.twinfleet.service.device.CustomerDevicesProjection;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +48,10 @@ public final class TwinfleetService {
     ServiceClock clock = speed == 1 ? ServiceClock.real() : ServiceClock.accelerated(java.time.Clock.systemUTC(), speed);
     String keyspace = CassandraSchema.requireValidKeyspace(config.getString("twinfleet.cassandra.keyspace"));
 
+    if (config.getBoolean("twinfleet.cassandra.apply-schema")) {
+      applySchema(config, keyspace); // before anything else touches Cassandra and caches its absence
+    }
+
     int httpPort = PekkoManagement.get(system).start().toCompletableFuture().get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS).getPort();
 
     Cluster cluster = Cluster.get(system);
@@ -59,11 +64,6 @@ public final class TwinfleetService {
         .underlying()
         .toCompletableFuture()
         .get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    if (config.getBoolean("twinfleet.cassandra.apply-schema")) {
-      CassandraSchema.createKeyspace(session, keyspace);
-      CassandraSchema.apply(session, keyspace);
-      log.info("Schema applied to keyspace {}", keyspace);
-    }
     CustomerDevicesRepository customerDevices = new CustomerDevicesRepository(session, keyspace);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> region = DeviceTwin.init(system, deviceSettings, clock);
@@ -74,5 +74,23 @@ public final class TwinfleetService {
         new TelemetryServiceImpl(system, region, grpcSettings, deviceSettings, clock)));
     log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
     return new Running(grpc, httpPort, clock);
+  }
+
+  /** Development and tests: create the keyspace (one replica) and apply the .cql files. */
+  private static void applySchema(Config config, String keyspace) {
+    List<InetSocketAddress> contactPoints = config.getStringList("datastax-java-driver.basic.contact-points").stream()
+        .map(hostPort -> {
+          int colon = hostPort.lastIndexOf(':');
+          return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+        })
+        .toList();
+    try (CqlSession session = CqlSession.builder()
+        .addContactPoints(contactPoints)
+        .withLocalDatacenter(config.getString("datastax-java-driver.basic.load-balancing-policy.local-datacenter"))
+        .build()) {
+      CassandraSchema.createKeyspace(session, keyspace);
+      CassandraSchema.apply(session, keyspace);
+    }
+    log.info("Schema applied to keyspace {}", keyspace);
   }
 }

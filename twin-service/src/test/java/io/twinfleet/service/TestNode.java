@@ -1,0 +1,67 @@
+package io.twinfleet.service;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.twinfleet.persistence.testing.TestKeyspace;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * A real service node for tests: its own ActorSystem on free ports, the test class's keyspace on
+ * the forked Cassandra, and a plaintext gRPC channel to it over loopback.
+ */
+public final class TestNode implements AutoCloseable {
+
+  private final ActorSystem<Void> system;
+  private final TwinfleetService.Running running;
+  private final ManagedChannel channel;
+
+  private TestNode(ActorSystem<Void> system, TwinfleetService.Running running) {
+    this.system = system;
+    this.running = running;
+    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", running.grpc().port()).usePlaintext().build();
+  }
+
+  public static TestNode start(TestKeyspace ks, String extraConfig) throws Exception {
+    Config overrides = ConfigFactory.parseString(extraConfig).withFallback(ConfigFactory.parseString("""
+        twinfleet.cassandra.keyspace = "%s"
+        twinfleet.cassandra.contact-points = "%s:%d"
+        twinfleet.cassandra.apply-schema = off
+        twinfleet.grpc.port = 0
+        pekko.remote.artery.canonical.port = 0
+        pekko.management.http.port = 0
+        pekko.persistence.cassandra.events-by-tag.eventual-consistency-delay = 1s
+        """.formatted(ks.keyspace(), ks.host(), ks.port())));
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "twinfleet", TwinfleetConfig.load(overrides));
+    try {
+      return new TestNode(system, TwinfleetService.start(system));
+    } catch (Exception e) {
+      system.terminate();
+      throw e;
+    }
+  }
+
+  public ManagedChannel channel() {
+    return channel;
+  }
+
+  public int httpPort() {
+    return running.httpPort();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** A graceful stop, as CoordinatedShutdown does it: gRPC first, then shard hand-off, then the rest. */
+  @Override
+  public void close() throws Exception {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS);
+  }
+}
