@@ -1,0 +1,194 @@
+package io.twinfleet.service.api.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Timestamp;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.twinfleet.persistence.testing.CassandraExtension;
+import io.twinfleet.persistence.testing.TestKeyspace;
+import io.twinfleet.protocol.v1.*;
+import io.twinfleet.service.TestNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Everything a client can send wrongly gets the status DESIGN names, with a message naming the
+ * field, and changes nothing: neither the view nor a single row of the journal.
+ */
+@ExtendWith(CassandraExtension.class)
+class BadInputIntegrationTest {
+
+  private static TestKeyspace keyspace;
+  private static TestNode node;
+  private Device before;
+  private long journalRowsBefore;
+
+  @BeforeAll
+  static void startNode(TestKeyspace ks) throws Exception {
+    keyspace = ks;
+    node = TestNode.start(ks, "");
+    DeviceServiceGrpc.newBlockingStub(node.channel()).registerDevice(
+        RegisterDeviceRequest.newBuilder().setDeviceId("lock-1").setModel("lock-l2").setSerial("SN-9").build());
+    DeviceServiceGrpc.newBlockingStub(node.channel()).claimDevice(
+        ClaimDeviceRequest.newBuilder().setDeviceId("lock-1").setCustomerId("cust-b").setSiteId("flat-2").build());
+    TelemetryServiceGrpc.newBlockingStub(node.channel()).report(
+        Reading.newBuilder().setDeviceId("lock-1").setObservedAt(at(Instant.now())).setBatteryPercent(70).build());
+  }
+
+  @AfterAll
+  static void stopNode() throws Exception {
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  @BeforeEach
+  void remember() {
+    before = get("lock-1");
+    journalRowsBefore = journalRows("lock-1");
+  }
+
+  private static Timestamp at(Instant t) {
+    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+
+  private static Device get(String id) {
+    return DeviceServiceGrpc.newBlockingStub(node.channel()).getDevice(GetDeviceRequest.newBuilder().setDeviceId(id).build());
+  }
+
+  private static long journalRows(String deviceId) {
+    return keyspace.session()
+        .execute("SELECT count(*) FROM messages WHERE persistence_id = ? AND partition_nr = 0", "Device|" + deviceId)
+        .one().getLong(0);
+  }
+
+  private static StatusRuntimeException refused(Runnable call) {
+    return assertThrows(StatusRuntimeException.class, call::run);
+  }
+
+  private static void assertRefused(Status.Code code, String fieldOrWords, Runnable call) {
+    Status status = refused(call).getStatus();
+    assertEquals(code, status.getCode(), status.toString());
+    assertTrue(status.getDescription() != null && status.getDescription().contains(fieldOrWords), status.toString());
+  }
+
+  private void assertNothingChanged() {
+    Device after = get("lock-1");
+    assertEquals(before.toBuilder().clearLastSeen().build(), after.toBuilder().clearLastSeen().build());
+    assertEquals(before.getLastSeen(), after.getLastSeen(), "a refused reading is no sign of life either");
+    assertEquals(journalRowsBefore, journalRows("lock-1"));
+  }
+
+  private static void report(Reading.Builder reading) {
+    TelemetryServiceGrpc.newBlockingStub(node.channel()).report(reading.build());
+  }
+
+  /** The status a ReportStream ends with after these batches. */
+  private static Status streamStatus(ReadingBatch... batches) throws Exception {
+    CompletableFuture<Status> ended = new CompletableFuture<>();
+    StreamObserver<ReadingBatch> in = TelemetryServiceGrpc.newStub(node.channel()).reportStream(new StreamObserver<>() {
+      @Override
+      public void onNext(BatchAck ack) {}
+
+      @Override
+      public void onError(Throwable t) {
+        ended.complete(Status.fromThrowable(t));
+      }
+
+      @Override
+      public void onCompleted() {
+        ended.complete(Status.OK);
+      }
+    });
+    for (ReadingBatch b : batches) {
+      in.onNext(b);
+    }
+    in.onCompleted();
+    return ended.get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void malformedIdsAreInvalidArgumentNamingTheField() {
+    assertRefused(Status.Code.INVALID_ARGUMENT, "device_id", () -> get("not an id"));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "device_id", () -> get(""));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "customer_id", () -> DeviceServiceGrpc.newBlockingStub(node.channel()).claimDevice(
+        ClaimDeviceRequest.newBuilder().setDeviceId("lock-1").setCustomerId("cust/x").setSiteId("flat-2").build()));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "device_id", () -> report(
+        Reading.newBuilder().setDeviceId("-lock").setObservedAt(at(Instant.now()))));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "heartbeat_interval", () -> DeviceServiceGrpc.newBlockingStub(node.channel()).registerDevice(
+        RegisterDeviceRequest.newBuilder().setDeviceId("lock-2").setModel("m").setSerial("s")
+            .setHeartbeatInterval(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
+    assertRefused(Status.Code.NOT_FOUND, "lock-2", () -> get("lock-2"));
+    assertNothingChanged();
+  }
+
+  @Test
+  void batteryOf150IsInvalidArgumentAndChangesNothing() {
+    assertRefused(Status.Code.INVALID_ARGUMENT, "battery_percent", () -> report(
+        Reading.newBuilder().setDeviceId("lock-1").setObservedAt(at(Instant.now())).setBatteryPercent(150)));
+    assertNothingChanged();
+  }
+
+  @Test
+  void aTimestampADayAheadIsInvalidArgumentAndChangesNothing() {
+    assertRefused(Status.Code.INVALID_ARGUMENT, "observed_at", () -> report(
+        Reading.newBuilder().setDeviceId("lock-1").setObservedAt(at(Instant.now().plus(Duration.ofDays(1)))).setBatteryPercent(5)));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "observed_at", () -> report(Reading.newBuilder().setDeviceId("lock-1")));
+    assertNothingChanged();
+  }
+
+  @Test
+  void anEmptyBatchEndsTheStreamWithInvalidArgument() throws Exception {
+    Status status = streamStatus(ReadingBatch.newBuilder().setBatchId(9).build());
+    assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+    assertTrue(status.getDescription().contains("readings"), status.toString());
+    assertNothingChanged();
+  }
+
+  @Test
+  void aBatchOverTheLimitEndsTheStreamWithInvalidArgumentAndAppliesNothing() throws Exception {
+    ReadingBatch.Builder huge = ReadingBatch.newBuilder().setBatchId(10);
+    for (int i = 0; i < 1001; i++) {
+      huge.addReadings(Reading.newBuilder().setDeviceId("lock-1").setObservedAt(at(Instant.now())).setBatteryPercent(3));
+    }
+    Status status = streamStatus(huge.build());
+    assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+    assertTrue(status.getDescription().contains("1001"), status.toString());
+    assertNothingChanged();
+  }
+
+  @Test
+  void telemetryForAnUnknownDeviceIsNotFoundAndCreatesNoTwin() {
+    assertRefused(Status.Code.NOT_FOUND, "ghost-7", () -> report(
+        Reading.newBuilder().setDeviceId("ghost-7").setObservedAt(at(Instant.now())).setBatteryPercent(50)));
+    assertRefused(Status.Code.NOT_FOUND, "ghost-7", () -> get("ghost-7"));
+    assertEquals(0, journalRows("ghost-7"));
+    assertNothingChanged();
+  }
+
+  @Test
+  void decommissionWithoutAReasonIsInvalidArgument() {
+    assertRefused(Status.Code.INVALID_ARGUMENT, "reason", () -> DeviceServiceGrpc.newBlockingStub(node.channel()).decommissionDevice(
+        DecommissionDeviceRequest.newBuilder().setDeviceId("lock-1").build()));
+    assertNothingChanged();
+  }
+
+  @Test
+  void badPagingIsInvalidArgument() {
+    assertRefused(Status.Code.INVALID_ARGUMENT, "page_size", () -> DeviceServiceGrpc.newBlockingStub(node.channel()).listCustomerDevices(
+        ListCustomerDevicesRequest.newBuilder().setCustomerId("cust-b").setPageSize(501).build()));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "page_token", () -> DeviceServiceGrpc.newBlockingStub(node.channel()).listCustomerDevices(
+        ListCustomerDevicesRequest.newBuilder().setCustomerId("cust-b").setPageToken("%%%").build()));
+  }
+}
