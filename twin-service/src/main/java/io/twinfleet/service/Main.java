@@ -9,6 +9,9 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.Logger;
@@ -66,6 +69,15 @@ public final class Main implements Runnable {
         overrides = ConfigFactory.parseMap(embedded).withFallback(overrides);
       }
       ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "twinfleet", TwinfleetConfig.load(overrides));
+      if (cassandra != null) {
+        // Stop the node only at the very end of the shutdown: shard hand-off still checkpoints twins.
+        EmbeddedCassandra node = cassandra.withoutShutdownHook();
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "stop-embedded-cassandra",
+            () -> CompletableFuture.supplyAsync(() -> {
+              node.close();
+              return Done.getInstance();
+            }));
+      }
       try {
         TwinfleetService.Running running = TwinfleetService.start(system);
         System.out.printf("%nTwinfleet is up.%n  gRPC     127.0.0.1:%d  (try: grpcurl -plaintext 127.0.0.1:%d list)%n  HTTP     http://127.0.0.1:%d/ready%n  Ctrl-C stops it.%n%n",
@@ -80,9 +92,6 @@ public final class Main implements Runnable {
         return 1;
       }
       system.getWhenTerminated().toCompletableFuture().join();
-      if (cassandra != null) {
-        cassandra.close();
-      }
       return 0;
     }
   }

@@ -51,6 +51,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
 
     public static final String LOCAL_DATACENTER = "datacenter1";
     public static final String LOG_FILE_NAME = "cassandra.log";
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
 
     private static final String HOST = "127.0.0.1";
     private static final String MAIN_CLASS = "io.twinfleet.cassandra.ForkedCassandraMain";
@@ -208,6 +209,20 @@ public final class EmbeddedCassandra implements AutoCloseable {
         return CqlSession.builder().withConfigLoader(config);
     }
 
+    /**
+     * Leaves stopping the node to its owner: no JVM shutdown hook stops it in parallel with the
+     * owner's own shutdown (which may still need to write). If the owner never calls
+     * {@link #close()}, the node still stops itself when this JVM is gone.
+     */
+    public EmbeddedCassandra withoutShutdownHook() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // already shutting down
+        }
+        return this;
+    }
+
     /** Stops the node cleanly (SIGTERM, so Cassandra drains), forcibly if it takes over a minute. */
     @Override
     public void close() {
@@ -292,6 +307,12 @@ public final class EmbeddedCassandra implements AutoCloseable {
     private static List<String> command(Path java, String classpath, String heap, Path yaml, Path dataDirectory,
             int jmxPort) {
         List<String> command = new ArrayList<>();
+        // Its own session, so the Ctrl-C meant for the parent does not reach the node: the parent
+        // decides when the node stops (after whatever still needs to write), or the node stops
+        // itself when the parent is gone.
+        if (Files.isExecutable(SETSID)) {
+            command.add(SETSID.toString());
+        }
         command.add(java.toString());
         command.add("-Xms" + heap);
         command.add("-Xmx" + heap);

@@ -58,11 +58,12 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
 
     public static Registered of(DeviceRegistered e) {
       return new Registered(
-          new Identity(e.model(), e.serial(), e.at(), e.heartbeatInterval()),
+          // Models and firmware versions repeat across a fleet: one copy each, not one per twin.
+          new Identity(e.model().intern(), e.serial(), e.at(), e.heartbeatInterval()),
           Owner.NONE,
           new Journey(Stage.UNCLAIMED, e.at(), null),
           Connectivity.NEVER_SEEN,
-          new Telemetry(null, false, e.firmwareVersion(), false, List.of()),
+          new Telemetry(null, false, e.firmwareVersion() == null ? null : e.firmwareVersion().intern(), false, List.of()),
           null);
     }
 
@@ -114,7 +115,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
 
     Registered firmwareChanged(FirmwareChanged e) {
       Telemetry t = telemetry;
-      return withTelemetry(new Telemetry(t.batteryPercent(), t.batteryLow(), e.to(), t.inUse(), t.faults()));
+      return withTelemetry(new Telemetry(t.batteryPercent(), t.batteryLow(), e.to().intern(), t.inUse(), t.faults()));
     }
 
     Registered batteryLow(BatteryLow e) {

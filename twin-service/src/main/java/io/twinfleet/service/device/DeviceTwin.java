@@ -3,7 +3,6 @@ package io.twinfleet.service.device;
 import io.twinfleet.service.CborSerializable;
 import io.twinfleet.service.ServiceClock;
 import io.twinfleet.service.device.DeviceState.Registered;
-import io.twinfleet.service.device.DeviceState.Unregistered;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
@@ -23,9 +22,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
@@ -158,8 +155,27 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   /** The projection tag of a device: its events spread over {@code tags} projection instances. */
   public static String tagFor(String deviceId, int tags) {
-    return "device-" + Math.floorMod(deviceId.hashCode(), tags);
+    return TAG_PREFIX + Math.floorMod(deviceId.hashCode(), tags);
   }
+
+  private static final String TAG_PREFIX = "device-";
+
+  /** One shared tag set per slice, rather than one per twin. */
+  private static Set<String> tagSet(String deviceId, int tags) {
+    int slice = Math.floorMod(deviceId.hashCode(), tags);
+    Set<String>[] sets = TAG_SETS;
+    if (sets == null || sets.length != tags) {
+      @SuppressWarnings("unchecked")
+      Set<String>[] fresh = new Set[tags];
+      for (int i = 0; i < tags; i++) {
+        fresh[i] = Set.of(TAG_PREFIX + i);
+      }
+      TAG_SETS = sets = fresh;
+    }
+    return sets[slice];
+  }
+
+  private static volatile Set<String>[] TAG_SETS;
 
   private static final String OFFLINE_TIMER = "offline";
   private static final String MILESTONE_TIMER = "milestone";
@@ -188,7 +204,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     this.context = context;
     this.timers = timers;
     this.shard = shard;
-    this.tags = Set.of(tagFor(deviceId, settings.projectionTags()));
+    this.tags = tagSet(deviceId, settings.projectionTags());
   }
 
   @Override
@@ -219,55 +235,77 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
         .build();
   }
 
+  /*
+   * Handlers are one dispatch method each rather than Pekko's handler builders: a builder allocates
+   * its cases, lambdas and lists per twin (about 3 KB each, measured), which a million twins cannot
+   * afford. The event handler is shared by all twins.
+   */
+
   @Override
   public CommandHandlerWithReply<Command, Event, DeviceState> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, Event, DeviceState> b = newCommandHandlerWithReplyBuilder();
-    b.forStateType(Unregistered.class)
-        .onCommand(Register.class, this::onFirstRegister)
-        .onCommand(Claim.class, c -> notFound(c.replyTo()))
-        .onCommand(Get.class, c -> notFound(c.replyTo()))
-        .onCommand(Decommission.class, c -> notFound(c.replyTo()))
-        .onCommand(Report.class, this::onReportForUnknown)
-        .onCommand(Watch.class, c -> passivateNoReply())
-        .onCommand(Unwatch.class, c -> Effect().noReply())
-        .onCommand(Reconcile.class, c -> Effect().noReply())
-        .onCommand(WatcherGone.class, c -> Effect().noReply())
-        .onCommand(Stop.class, c -> Effect().stop().thenNoReply());
-    b.forStateType(Registered.class)
-        .onCommand(Register.class, this::onRegisterAgain)
-        .onCommand(Claim.class, this::onClaim)
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), new Accepted(view(s))))
-        .onCommand(Decommission.class, this::onDecommission)
-        .onCommand(Report.class, this::onReport)
-        .onCommand(Watch.class, this::onWatch)
-        .onCommand(Unwatch.class, (s, c) -> removeWatcher(c.watcher()))
-        .onCommand(WatcherGone.class, (s, c) -> removeWatcher(c.watcher()))
-        .onCommand(Reconcile.class, this::onReconcile)
-        .onCommand(Stop.class, this::onStop);
-    return b.build();
+    return this::onCommand;
   }
 
   @Override
   public EventHandler<DeviceState, Event> eventHandler() {
-    EventHandlerBuilder<DeviceState, Event> b = newEventHandlerBuilder();
-    b.forStateType(Unregistered.class).onEvent(DeviceRegistered.class, (s, e) -> Registered.of(e));
-    b.forStateType(Registered.class)
-        .onEvent(DeviceClaimed.class, Registered::claim)
-        .onEvent(DeviceMoved.class, Registered::moved)
-        .onEvent(DeviceActivated.class, Registered::activate)
-        .onEvent(StageChanged.class, Registered::stageChanged)
-        .onEvent(CameOnline.class, Registered::cameOnline)
-        .onEvent(WentOffline.class, Registered::wentOffline)
-        .onEvent(FirmwareChanged.class, Registered::firmwareChanged)
-        .onEvent(FaultRaised.class, Registered::faultRaised)
-        .onEvent(FaultCleared.class, Registered::faultCleared)
-        .onEvent(BatteryLow.class, Registered::batteryLow)
-        .onEvent(BatteryRecovered.class, Registered::batteryRecovered)
-        .onEvent(UsageStarted.class, (s, e) -> s.usage(true))
-        .onEvent(UsageEnded.class, (s, e) -> s.usage(false))
-        .onEvent(TelemetryCheckpointed.class, Registered::checkpointed)
-        .onEvent(DeviceDecommissioned.class, Registered::retire);
-    return b.build();
+    return EVENT_HANDLER;
+  }
+
+  private static final EventHandler<DeviceState, Event> EVENT_HANDLER = DeviceTwin::apply;
+
+  /** The event handler: one line per event, each a method on the immutable state. */
+  static DeviceState apply(DeviceState state, Event event) {
+    if (!(state instanceof Registered s)) {
+      if (event instanceof DeviceRegistered e) {
+        return Registered.of(e);
+      }
+      throw new IllegalStateException("unexpected " + event.getClass().getSimpleName() + " before registration");
+    }
+    if (event instanceof CameOnline e) return s.cameOnline(e);
+    if (event instanceof WentOffline e) return s.wentOffline(e);
+    if (event instanceof TelemetryCheckpointed e) return s.checkpointed(e);
+    if (event instanceof StageChanged e) return s.stageChanged(e);
+    if (event instanceof DeviceActivated e) return s.activate(e);
+    if (event instanceof DeviceClaimed e) return s.claim(e);
+    if (event instanceof DeviceMoved e) return s.moved(e);
+    if (event instanceof FirmwareChanged e) return s.firmwareChanged(e);
+    if (event instanceof FaultRaised e) return s.faultRaised(e);
+    if (event instanceof FaultCleared e) return s.faultCleared(e);
+    if (event instanceof BatteryLow e) return s.batteryLow(e);
+    if (event instanceof BatteryRecovered e) return s.batteryRecovered(e);
+    if (event instanceof UsageStarted) return s.usage(true);
+    if (event instanceof UsageEnded) return s.usage(false);
+    if (event instanceof DeviceDecommissioned e) return s.retire(e);
+    throw new IllegalStateException("unexpected " + event.getClass().getSimpleName() + " after registration");
+  }
+
+  private ReplyEffect<Event, DeviceState> onCommand(DeviceState state, Command command) {
+    return state instanceof Registered s ? onCommand(s, command) : onCommandForUnknown(command);
+  }
+
+  private ReplyEffect<Event, DeviceState> onCommand(Registered s, Command command) {
+    if (command instanceof Report c) return onReport(s, c);
+    if (command instanceof Get c) return Effect().reply(c.replyTo(), new Accepted(view(s)));
+    if (command instanceof Reconcile c) return onReconcile(s, c);
+    if (command instanceof Register c) return onRegisterAgain(s, c);
+    if (command instanceof Claim c) return onClaim(s, c);
+    if (command instanceof Decommission c) return onDecommission(s, c);
+    if (command instanceof Watch c) return onWatch(s, c);
+    if (command instanceof Unwatch c) return removeWatcher(c.watcher());
+    if (command instanceof WatcherGone c) return removeWatcher(c.watcher());
+    if (command instanceof Stop c) return onStop(s, c);
+    throw new IllegalArgumentException("unknown command " + command);
+  }
+
+  private ReplyEffect<Event, DeviceState> onCommandForUnknown(Command command) {
+    if (command instanceof Register c) return onFirstRegister(c);
+    if (command instanceof Report c) return onReportForUnknown(c);
+    if (command instanceof Get c) return notFound(c.replyTo());
+    if (command instanceof Claim c) return notFound(c.replyTo());
+    if (command instanceof Decommission c) return notFound(c.replyTo());
+    if (command instanceof Watch) return passivateNoReply();
+    if (command instanceof Stop) return Effect().stop().thenNoReply();
+    return Effect().noReply(); // Unwatch, WatcherGone, Reconcile: nothing to do
   }
 
   // ---- command handlers -----------------------------------------------------------------------

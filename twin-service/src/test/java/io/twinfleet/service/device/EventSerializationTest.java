@@ -1,0 +1,89 @@
+package io.twinfleet.service.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.twinfleet.service.device.DeviceTwin.*;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.Serializers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Events written by earlier versions must still read. Each event type has a stored sample under
+ * src/test/resources/stored-events (read from the module directory) (serializer id, manifest, CBOR bytes in base64) that must
+ * deserialize to the same event today. A new event type needs a sample: run this test once with
+ * -Dtwinfleet.write-stored-events=true to write the missing ones, and commit them. Never rewrite an
+ * existing sample: a change that breaks one needs a migration instead.
+ */
+class EventSerializationTest {
+
+  private static final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseResources("serialization.conf"));
+  private static final Instant T = Instant.parse("2026-11-01T09:30:15.123Z");
+  private static final Path SAMPLES = Path.of("src/test/resources/stored-events");
+
+  static final List<Event> SAMPLE_EVENTS = List.of(
+      new DeviceRegistered("charger-ac22", "SN-0042", Duration.ofMinutes(5), "3.1.4", T),
+      new DeviceClaimed("cust-7", "carpark-3", "charger-ac22", T),
+      new DeviceMoved("cust-7", "carpark-3", "carpark-4", T),
+      new DeviceActivated(T),
+      new StageChanged(Stage.ONBOARDING, Stage.DAY_30, T),
+      new CameOnline(T),
+      new WentOffline(T),
+      new FirmwareChanged("3.1.4", "3.2.0", T),
+      new FaultRaised("E42", Severity.CRITICAL, T),
+      new FaultCleared("E42", T),
+      new BatteryLow(17, T),
+      new BatteryRecovered(33, T),
+      new UsageStarted(T),
+      new UsageEnded(T),
+      new TelemetryCheckpointed(T, 64, true, T),
+      new DeviceDecommissioned("cust-7", DecommissionReason.REPLACED, T));
+
+  @AfterAll
+  static void tearDown() {
+    testKit.shutdownTestKit();
+  }
+
+  @Test
+  void everyEventTypeHasASample() {
+    Set<Class<?>> types = Arrays.stream(Event.class.getPermittedSubclasses()).collect(Collectors.toSet());
+    assertEquals(types, SAMPLE_EVENTS.stream().map(Object::getClass).collect(Collectors.toSet()));
+  }
+
+  @Test
+  void aStoredEventOfEachTypeStillReads() throws IOException {
+    Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+    boolean write = Boolean.getBoolean("twinfleet.write-stored-events");
+    for (Event event : SAMPLE_EVENTS) {
+      String name = event.getClass().getSimpleName() + ".txt";
+      if (write && !Files.exists(SAMPLES.resolve(name))) {
+        Serializer serializer = serialization.findSerializerFor(event);
+        String sample = serializer.identifier() + "\n" + Serializers.manifestFor(serializer, event) + "\n"
+            + Base64.getEncoder().encodeToString(serializer.toBinary(event)) + "\n";
+        Files.createDirectories(SAMPLES);
+        Files.writeString(SAMPLES.resolve(name), sample);
+      }
+      Path sample = SAMPLES.resolve(name);
+      assertTrue(Files.exists(sample), "no stored sample of " + event.getClass().getSimpleName() + " (see class comment)");
+      String[] lines = Files.readString(sample, StandardCharsets.US_ASCII).split("\n");
+      Object read = serialization.deserialize(Base64.getDecoder().decode(lines[2]), Integer.parseInt(lines[0]), lines[1]).get();
+      assertEquals(event, read, name);
+    }
+  }
+}
