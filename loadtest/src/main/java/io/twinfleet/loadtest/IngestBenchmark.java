@@ -62,7 +62,7 @@ final class IngestBenchmark implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "10s", description = "Streaming before measuring starts (default: ${DEFAULT-VALUE}).")
   String warmup;
 
-  @Option(names = "--streams", defaultValue = "4", description = "ReportStreams, each on its own connection (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--streams", defaultValue = "4", description = "ReportStreams, each on its own connection; 0 measures GetDevice alone (default: ${DEFAULT-VALUE}).")
   int streams;
 
   @Option(names = "--batch", defaultValue = "100", description = "Readings per batch (default: ${DEFAULT-VALUE}).")
@@ -95,24 +95,25 @@ final class IngestBenchmark implements Callable<Integer> {
     if (!target.startsWith("127.") && !target.startsWith("localhost:") && !target.startsWith("[::1]")) {
       throw new IllegalArgumentException("--target must be a loopback address, was " + target);
     }
-    if (devices < 1 || streams < 1 || batch < 1 || batch > 1000 || inFlight < 1 || getRate < 0) {
-      throw new IllegalArgumentException("--devices, --streams, --batch (1..1000), --in-flight must be positive, --get-rate not negative");
+    if (devices < 1 || streams < 0 || batch < 1 || batch > 1000 || inFlight < 1 || getRate < 0) {
+      throw new IllegalArgumentException("--devices, --batch (1..1000), --in-flight must be positive, --streams and --get-rate not negative");
     }
     Duration run = parse(duration);
     Duration warm = parse(warmup);
     String host = target.substring(0, target.lastIndexOf(':'));
     int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
     List<ManagedChannel> channels = new ArrayList<>();
-    for (int i = 0; i < streams; i++) {
+    for (int i = 0; i < Math.max(streams, 1); i++) {
       channels.add(NettyChannelBuilder.forAddress(host, port).usePlaintext().build());
     }
     try {
       Long heapBefore = serverPid == null ? null : ServerHeap.usedAfterFullGc(serverPid);
       Duration provisioning = provision(channels.get(0));
       Long heapPerTwin = null;
-      if (serverPid != null) {
+      List<ManagedChannel> streaming = channels.subList(0, streams);
+      if (serverPid != null && streams > 0) {
         // one reading each, so every twin also holds its live telemetry, as in steady state
-        stream(channels, Duration.ZERO, devices / batch + streams, false);
+        stream(streaming, Duration.ZERO, devices / batch + streams, false);
         heapPerTwin = (ServerHeap.usedAfterFullGc(serverPid) - heapBefore) / devices;
         System.out.printf("Heap per live twin: %,d bytes (%d twins, full GC before and after)%n", heapPerTwin, devices);
       }
@@ -134,7 +135,11 @@ final class IngestBenchmark implements Callable<Integer> {
       });
       warmupEnd.start();
       long start = System.nanoTime();
-      stream(channels, warm.plus(run), Long.MAX_VALUE, true);
+      if (streams > 0) {
+        stream(streaming, warm.plus(run), Long.MAX_VALUE, true);
+      } else {
+        sleep(warm.plus(run));
+      }
       double seconds = (System.nanoTime() - start) / 1e9 - warm.toMillis() / 1e3;
       sampler.shutdownNow();
       report(seconds, provisioning, heapPerTwin);

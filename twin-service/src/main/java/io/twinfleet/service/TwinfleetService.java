@@ -11,7 +11,8 @@ import io.twinfleet.service.api.grpc.TelemetryServiceImpl;
 import io.twinfleet.service.device.CustomerDevicesProjection;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
-import java.net.InetSocketAddress;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -78,16 +79,13 @@ public final class TwinfleetService {
 
   /** Development and tests: create the keyspace (one replica) and apply the .cql files. */
   private static void applySchema(Config config, String keyspace) {
-    List<InetSocketAddress> contactPoints = config.getStringList("datastax-java-driver.basic.contact-points").stream()
-        .map(hostPort -> {
-          int colon = hostPort.lastIndexOf(':');
-          return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
-        })
-        .toList();
-    try (CqlSession session = CqlSession.builder()
-        .addContactPoints(contactPoints)
-        .withLocalDatacenter(config.getString("datastax-java-driver.basic.load-balancing-policy.local-datacenter"))
-        .build()) {
+    // The contact points replace the driver file's, rather than adding to them.
+    DriverConfigLoader driverConfig = DriverConfigLoader.programmaticBuilder()
+        .withStringList(DefaultDriverOption.CONTACT_POINTS, config.getStringList("datastax-java-driver.basic.contact-points"))
+        .withString(DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER,
+            config.getString("datastax-java-driver.basic.load-balancing-policy.local-datacenter"))
+        .build();
+    try (CqlSession session = CqlSession.builder().withConfigLoader(driverConfig).build()) {
       CassandraSchema.createKeyspace(session, keyspace);
       CassandraSchema.apply(session, keyspace);
     }
