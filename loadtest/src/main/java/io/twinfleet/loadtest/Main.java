@@ -8,11 +8,20 @@ import picocli.CommandLine.Command;
     name = "twinfleet",
     mixinStandardHelpOptions = true,
     description = "Drives a running Twinfleet service over gRPC.",
-    subcommands = {IngestBenchmark.class})
+    subcommands = {Demo.class, LoadTest.class, IngestBenchmark.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    CommandLine cli = new CommandLine(new Main());
+    // A wrong option value is the user's to fix: say what, without a stack trace.
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof IllegalArgumentException) {
+        cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    System.exit(cli.execute(args));
   }
 
   @Override

@@ -6,14 +6,7 @@ import io.twinfleet.persistence.cassandra.EmbeddedCassandra;
 import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.Done;
-import org.apache.pekko.actor.CoordinatedShutdown;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -60,38 +53,16 @@ public final class Main implements Runnable {
         }
         overrides = ConfigFactory.parseFile(configFile.toFile());
       }
-      EmbeddedCassandra cassandra = null;
-      if (embeddedCassandra) {
-        cassandra = EmbeddedCassandra.start(EmbeddedCassandraSettings.defaults().withDataDirectory(data.resolve("cassandra")));
-        Map<String, Object> embedded = new HashMap<>();
-        embedded.put("twinfleet.cassandra.contact-points", "127.0.0.1:" + cassandra.cqlPort());
-        embedded.put("twinfleet.cassandra.apply-schema", true);
-        overrides = ConfigFactory.parseMap(embedded).withFallback(overrides);
-      }
-      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "twinfleet", TwinfleetConfig.load(overrides));
-      if (cassandra != null) {
-        // Stop the node only at the very end of the shutdown: shard hand-off still checkpoints twins.
-        EmbeddedCassandra node = cassandra.withoutShutdownHook();
-        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "stop-embedded-cassandra",
-            () -> CompletableFuture.supplyAsync(() -> {
-              node.close();
-              return Done.getInstance();
-            }));
-      }
+      ServiceNode node;
       try {
-        TwinfleetService.Running running = TwinfleetService.start(system);
-        System.out.printf("%nTwinfleet is up.%n  gRPC     127.0.0.1:%d  (try: grpcurl -plaintext 127.0.0.1:%d list)%n  HTTP     http://127.0.0.1:%d/ready%n  Ctrl-C stops it.%n%n",
-            running.grpc().port(), running.grpc().port(), running.httpPort());
+        node = ServiceNode.start(overrides, data, embeddedCassandra);
       } catch (Exception e) {
         log.error("Startup failed: {}", e.toString());
-        system.terminate();
-        system.getWhenTerminated().toCompletableFuture().join();
-        if (cassandra != null) {
-          cassandra.close();
-        }
         return 1;
       }
-      system.getWhenTerminated().toCompletableFuture().join();
+      System.out.printf("%nTwinfleet is up.%n  gRPC     127.0.0.1:%d  (try: grpcurl -plaintext 127.0.0.1:%d list)%n  HTTP     http://127.0.0.1:%d/ready%n  Ctrl-C stops it.%n%n",
+          node.grpcPort(), node.grpcPort(), node.httpPort());
+      node.awaitTermination();
       return 0;
     }
   }

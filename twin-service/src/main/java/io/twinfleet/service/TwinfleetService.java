@@ -10,6 +10,7 @@ import io.twinfleet.service.api.grpc.GrpcSettings;
 import io.twinfleet.service.api.grpc.TelemetryServiceImpl;
 import io.twinfleet.service.device.CustomerDevicesProjection;
 import io.twinfleet.service.device.DeviceSettings;
+import io.twinfleet.service.device.BaselineSink;
 import io.twinfleet.service.device.DeviceTwin;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
@@ -70,9 +71,10 @@ public final class TwinfleetService {
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> region = DeviceTwin.init(system, deviceSettings, clock);
     CustomerDevicesProjection.init(system, deviceSettings, customerDevices);
 
-    GrpcServer grpc = GrpcServer.start(system, grpcSettings, List.of(
+    ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline = grpcSettings.baselineSink() ? BaselineSink.init(system) : null;
+    GrpcServer grpc = GrpcServer.start(system, grpcSettings, clock, List.of(
         new DeviceServiceImpl(system, grpcSettings, deviceSettings, customerDevices),
-        new TelemetryServiceImpl(system, region, grpcSettings, deviceSettings, clock)));
+        new TelemetryServiceImpl(system, region, baseline, grpcSettings, deviceSettings, clock)));
     log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
     return new Running(grpc, httpPort, clock);
   }

@@ -1,5 +1,6 @@
 package io.twinfleet.service.api.grpc;
 
+import io.twinfleet.service.ServiceClock;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -35,11 +36,12 @@ public final class GrpcServer {
     this.health = health;
   }
 
-  public static GrpcServer start(ActorSystem<?> system, GrpcSettings settings, List<BindableService> services) {
+  public static GrpcServer start(ActorSystem<?> system, GrpcSettings settings, ServiceClock clock, List<BindableService> services) {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()))
         .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageSize())
+        .intercept(new ServiceHeaders(clock))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     services.forEach(builder::addService);

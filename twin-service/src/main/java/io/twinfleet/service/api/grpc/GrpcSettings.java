@@ -5,7 +5,8 @@ import java.time.Duration;
 
 /** The {@code twinfleet.grpc} settings, read once. */
 public record GrpcSettings(
-    String host, int port, int maxInboundMessageSize, Duration askTimeout, int maxBatchSize, int maxBatchesInFlight) {
+    String host, int port, int maxInboundMessageSize, Duration askTimeout, int maxBatchSize, int maxBatchesInFlight,
+    boolean baselineSink) {
 
   public static GrpcSettings fromConfig(Config root) {
     Config c = root.getConfig("twinfleet.grpc");
@@ -15,6 +16,7 @@ public record GrpcSettings(
         (int) Math.min(Integer.MAX_VALUE, c.getBytes("max-inbound-message-size")),
         c.getDuration("ask-timeout"),
         c.getInt("max-batch-size"),
-        c.getInt("max-batches-in-flight"));
+        c.getInt("max-batches-in-flight"),
+        c.getBoolean("baseline-sink"));
   }
 }

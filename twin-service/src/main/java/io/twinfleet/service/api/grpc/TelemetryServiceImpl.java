@@ -36,6 +36,7 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final ActorRef<ShardingEnvelope<DeviceTwin.Command>> region;
+  private final ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline;
   private final GrpcSettings settings;
   private final DeviceSettings deviceSettings;
   private final ServiceClock clock;
@@ -44,12 +45,14 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
   public TelemetryServiceImpl(
       ActorSystem<?> system,
       ActorRef<ShardingEnvelope<DeviceTwin.Command>> region,
+      ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline,
       GrpcSettings settings,
       DeviceSettings deviceSettings,
       ServiceClock clock) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.region = region;
+    this.baseline = baseline;
     this.settings = settings;
     this.deviceSettings = deviceSettings;
     this.clock = clock;
@@ -81,6 +84,18 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
   @Override
   public StreamObserver<ReadingBatch> reportStream(StreamObserver<BatchAck> responseObserver) {
     ServerCallStreamObserver<BatchAck> call = (ServerCallStreamObserver<BatchAck>) responseObserver;
+    String sink = ServiceHeaders.REQUESTED_SINK.get();
+    if (sink != null && (!sink.equals("baseline") || baseline == null)) {
+      responseObserver.onError((sink.equals("baseline")
+          ? Status.FAILED_PRECONDITION.withDescription("twinfleet-sink: the baseline sink is switched off on this service (twinfleet.grpc.baseline-sink)")
+          : Status.INVALID_ARGUMENT.withDescription("twinfleet-sink: the only sink is 'baseline', not '" + sink + "'")).asRuntimeException());
+      return new StreamObserver<>() {
+        public void onNext(ReadingBatch batch) {}
+        public void onError(Throwable t) {}
+        public void onCompleted() {}
+      };
+    }
+    ActorRef<ShardingEnvelope<DeviceTwin.Command>> target = sink == null ? region : baseline;
     call.disableAutoRequest();
     ActorRef<ReportListener> acker = system.systemActorOf(
         BatchAcker.create(call, settings.askTimeout()), "report-stream-" + streams.incrementAndGet(), Props.empty());
@@ -121,7 +136,7 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
         acker.tell(new BatchAcker.Track(key, batch.getBatchId(), deviceIds, n - rejections.size(), rejections));
         for (int i = 0; i < n; i++) {
           if (valid[i] != null) {
-            region.tell(new ShardingEnvelope<>(valid[i].deviceId(), new DeviceTwin.Report(valid[i], key, i, acker)));
+            target.tell(new ShardingEnvelope<>(valid[i].deviceId(), new DeviceTwin.Report(valid[i], key, i, acker)));
           }
         }
       }

@@ -1,0 +1,225 @@
+package io.twinfleet.loadtest;
+
+import com.typesafe.config.ConfigFactory;
+import io.grpc.ManagedChannel;
+import io.twinfleet.loadtest.sim.Fleet;
+import io.twinfleet.loadtest.sim.FleetProfile;
+import io.twinfleet.loadtest.sim.FleetSummary;
+import io.twinfleet.protocol.v1.Stage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The demo: an embedded Cassandra, one service node on an accelerated clock and a simulated fleet,
+ * all in this process, with a live summary refreshed in place until Ctrl-C stops everything
+ * (fleet first, then the service, then Cassandra). Starts from an empty store every time.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Starts Cassandra, a service node and a simulated fleet on an accelerated clock, and shows it live.")
+public final class Demo implements Callable<Integer> {
+
+  @Option(names = "--devices", defaultValue = "10000", description = "Simulated devices, 1 to 200,000 (default: ${DEFAULT-VALUE}).")
+  int devices;
+
+  @Option(names = "--sites", description = "Sites (homes and car parks); default one per five devices.")
+  Integer sites;
+
+  @Option(names = "--speed", defaultValue = "720", description = "Clock speed: 720 runs a simulated day every two minutes (default: ${DEFAULT-VALUE}).")
+  double speed;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seed of the fleet (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--data", defaultValue = ".twinfleet/demo", description = "The demo's own data directory, emptied at start (default: ${DEFAULT-VALUE}).")
+  Path data;
+
+  private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
+  private final PrintStream out = System.out;
+
+  @Override
+  public Integer call() throws Exception {
+    if (devices < 1 || devices > 200_000) {
+      throw new IllegalArgumentException("--devices must be 1 to 200,000 (the load test takes more), was " + devices);
+    }
+    if (!(speed >= 1 && speed <= 100_000)) {
+      throw new IllegalArgumentException("--speed must be 1 to 100,000, was " + speed);
+    }
+    int siteCount = sites != null ? sites : Math.max(1, devices / 5);
+    if (siteCount < 1 || siteCount > devices) {
+      throw new IllegalArgumentException("--sites must be 1 to --devices, was " + siteCount);
+    }
+    for (int port : new int[] {8080, 8558, 9042}) {
+      requireFree(port); // before emptying the data directory a running demo may be using
+    }
+    deleteRecursively(data);
+    Files.createDirectories(data);
+    Path log = data.resolve("service.log").toAbsolutePath();
+    System.setProperty("twinfleet.demo.log", log.toString());
+    System.setProperty("logback.configurationFile", "io/twinfleet/loadtest/logback-demo.xml");
+
+    out.printf("Twinfleet demo: starting Cassandra and a service node (clock x%s); the service logs to %s%n", fmt(speed), log);
+    io.twinfleet.service.ServiceNode node = io.twinfleet.service.ServiceNode.start(
+        ConfigFactory.parseMap(Map.of("twinfleet.clock.speed", speed)), data, true);
+    String target = "127.0.0.1:" + node.grpcPort();
+    List<ManagedChannel> channels = Channels.open(target, 2);
+    RunStats stats = new RunStats();
+    ServiceTime time = ServiceTime.sync(channels.get(0));
+    Fleet fleet = Fleet.plan(seed, devices, siteCount, "demo-", FleetProfile.defaults(), 2);
+    Simulation sim = new Simulation(fleet, time, channels, 500, 8, stats);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        out.println();
+        out.println("Stopping: the fleet, then the service, then Cassandra...");
+        sim.close();
+        Channels.close(channels);
+        node.stop();
+        out.println("Stopped.");
+      } catch (Exception e) {
+        out.println("Stopping failed: " + e);
+      } finally {
+        stopped.countDown();
+      }
+    }, "demo-stop"));
+
+    sim.start();
+    // Devices report as soon as they are claimed, so the summary starts while the fleet is provisioned.
+    Thread provisioning = new Thread(() -> {
+      try {
+        sim.provision(128, Progress.NONE);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "provisioning");
+    provisioning.setDaemon(true);
+    provisioning.start();
+    live(sim, stats, fleet, time, node.grpcPort(), node.httpPort());
+    stopped.await();
+    return 0;
+  }
+
+  /** Refreshes the summary in place every second (every ten seconds when not on a terminal). */
+  private void live(Simulation sim, RunStats stats, Fleet fleet, ServiceTime time, int grpcPort, int httpPort) throws InterruptedException {
+    boolean terminal = System.console() != null;
+    long start = time.nowMillis();
+    long lastAccepted = stats.readingsAccepted.sum();
+    long lastNanos = System.nanoTime();
+    int printed = 0;
+    while (true) {
+      Thread.sleep(terminal ? 1000 : 10_000);
+      long now = System.nanoTime();
+      long accepted = stats.readingsAccepted.sum();
+      double rate = (accepted - lastAccepted) / ((now - lastNanos) / 1e9);
+      lastAccepted = accepted;
+      lastNanos = now;
+      Histogram acks = stats.ackLatency.getIntervalHistogram();
+      List<String> lines = summary(FleetSummary.of(fleet, time.nowMillis()), start, rate, accepted, acks, sim, stats, fleet, grpcPort, httpPort);
+      StringBuilder b = new StringBuilder();
+      if (terminal && printed > 0) {
+        b.append("\033[").append(printed).append('A');
+      }
+      for (String line : lines) {
+        b.append(terminal ? "\r\033[2K" : "").append(line).append('\n');
+      }
+      out.print(b);
+      out.flush();
+      printed = lines.size();
+    }
+  }
+
+  private List<String> summary(FleetSummary s, long start, double rate, long accepted, Histogram acks, Simulation sim, RunStats stats,
+      Fleet fleet, int grpcPort, int httpPort) {
+    List<String> l = new ArrayList<>();
+    double days = (s.at() - start) / 86_400_000.0;
+    l.add(String.format(Locale.ROOT, "Twinfleet demo: %,d devices at %,d sites, clock x%s (a simulated day every %s)",
+        s.devices(), s.sites(), fmt(speed), Durations.human((long) (86_400_000 / speed))));
+    l.add(String.format(Locale.ROOT, "Simulated time   %s (day %.1f of the run)", WHEN.format(Instant.ofEpochMilli(s.at())), days));
+    long provisioned = sim.provisioned();
+    l.add(provisioned < s.devices()
+        ? String.format(Locale.ROOT, "Provisioning     %,d of %,d devices registered and claimed (%.0f%%)", provisioned, s.devices(), 100.0 * provisioned / s.devices())
+        : String.format(Locale.ROOT, "Provisioned      %,d devices: %,d registered, %,d claimed", s.devices(), stats.registered.sum(), stats.claimed.sum()));
+    l.add(String.format(Locale.ROOT, "Devices          %,d claimed, %,d active, %,d online (%.1f%%), %,d decommissioned",
+        s.claimed(), s.active(), s.online(), s.active() == 0 ? 0 : 100.0 * s.online() / s.active(), s.decommissioned()));
+    l.add(String.format(Locale.ROOT, "Fleet uptime     %.2f%% since activation", 100 * s.fleetUptime()));
+    StringBuilder stages = new StringBuilder();
+    for (Stage st : new Stage[] {Stage.UNCLAIMED, Stage.ONBOARDING, Stage.DAY_30, Stage.DAY_60, Stage.DAY_90, Stage.MATURE, Stage.END_OF_LIFE}) {
+      stages.append(stages.length() == 0 ? "" : "  ").append(st.name()).append(' ').append(String.format(Locale.ROOT, "%,d", s.stage(st)));
+    }
+    l.add("Stages           " + stages);
+    l.add(String.format(Locale.ROOT, "Sites available  %,d of %,d (car parks %,d of %,d)", s.sitesAvailable(), s.sites(), s.carParksAvailable(), s.carParks()));
+    l.add(String.format(Locale.ROOT, "Open alerts      battery low %,d, offline over 1 h %,d, critical fault %,d, onboarding stalled %,d",
+        s.batteryLow(), s.offlineOverAnHour(), s.criticalFaults(), s.onboardingStalled()));
+    l.add(String.format(Locale.ROOT, "Readings         %,.0f/s acknowledged, ack p99 %.1f ms, %,d in total, simulation lag %s, errors %,d",
+        rate, RunStats.millis(acks, 99), accepted, Durations.human(sim.lagMillis()), stats.errorCount()));
+    l.add("                 (fleet figures are the simulator's ground truth; ./twinfleet loadtest referees a service against it)");
+    int d = firstActive(fleet);
+    l.add("");
+    l.add("Try, from another terminal:");
+    l.add(String.format("  grpcurl -plaintext -d '{\"device_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/GetDevice", fleet.deviceId(d), grpcPort));
+    l.add(String.format("  grpcurl -plaintext -d '{\"device_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/WatchDevice", fleet.deviceId(d), grpcPort));
+    l.add(String.format("  grpcurl -plaintext -d '{\"customer_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/ListCustomerDevices", fleet.customerId(d), grpcPort));
+    l.add(String.format("  curl http://127.0.0.1:%d/ready", httpPort));
+    l.add("Ctrl-C stops the fleet, the service and Cassandra.");
+    return l;
+  }
+
+  private int example = -1;
+
+  /** A device to show in the example commands: the first one that came on line, then always it. */
+  private int firstActive(Fleet fleet) {
+    for (int i = 0; example < 0 && i < fleet.size(); i++) {
+      if (fleet.state(i) == Fleet.ONLINE) {
+        example = i;
+      }
+    }
+    return Math.max(example, 0);
+  }
+
+  private static void requireFree(int port) {
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("port " + port + " is in use: is another Twinfleet (or Cassandra) running? Stop it first.");
+    }
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+  }
+
+  private static void deleteRecursively(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+        Files.delete(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+        Files.delete(dir);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+}

@@ -1,0 +1,219 @@
+package io.twinfleet.loadtest;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import io.twinfleet.protocol.v1.BatchAck;
+import io.twinfleet.protocol.v1.Reading;
+import io.twinfleet.protocol.v1.ReadingBatch;
+import io.twinfleet.protocol.v1.Rejection;
+import io.twinfleet.protocol.v1.TelemetryServiceGrpc;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Readings on their way to the service over a few long-lived {@code ReportStream}s, one per
+ * connection. Readings are batched per stream; at most {@code inFlight} batches per stream wait
+ * for their ack, and a full window blocks the sender, which is how the service's backpressure
+ * reaches the simulator. A stream that fails is reopened after a second and its unacknowledged
+ * batches are sent again (readings are idempotent), so a restart of the service loses nothing.
+ * One thread sends; acks arrive on gRPC's threads.
+ */
+final class ReadingStreams implements AutoCloseable {
+
+  private static final int MAX_ATTEMPTS = 5;
+
+  private final List<Lane> lanes = new ArrayList<>();
+  private final int batchSize;
+  private final RunStats stats;
+  private final ScheduledExecutorService reopener = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "stream-reopener");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /**
+   * @param headers sent with every stream, e.g. {@code twinfleet-sink: baseline}; may be null
+   */
+  ReadingStreams(List<ManagedChannel> channels, int batchSize, int inFlight, Metadata headers, RunStats stats) {
+    this.batchSize = batchSize;
+    this.stats = stats;
+    for (ManagedChannel c : channels) {
+      TelemetryServiceGrpc.TelemetryServiceStub stub = TelemetryServiceGrpc.newStub(c);
+      if (headers != null) {
+        stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+      }
+      lanes.add(new Lane(stub, inFlight));
+    }
+  }
+
+  int count() {
+    return lanes.size();
+  }
+
+  /** Adds a reading to stream {@code stream}'s batch, sending it when full (may block). */
+  void add(int stream, Reading reading) throws InterruptedException {
+    Lane lane = lanes.get(stream);
+    lane.batch.addReadings(reading);
+    if (lane.batch.getReadingsCount() >= batchSize) {
+      lane.send();
+    }
+  }
+
+  /** Sends every partly filled batch (may block). */
+  void flush() throws InterruptedException {
+    for (Lane lane : lanes) {
+      if (lane.batch.getReadingsCount() > 0) {
+        lane.send();
+      }
+    }
+  }
+
+  /** Waits until every batch sent has its ack, or {@code timeout} passed; true if all are in. */
+  boolean awaitAcks(Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < end) {
+      if (lanes.stream().allMatch(l -> l.unacked.isEmpty())) {
+        return true;
+      }
+      Thread.sleep(20);
+    }
+    return false;
+  }
+
+  long unacked() {
+    return lanes.stream().mapToLong(l -> l.unacked.size()).sum();
+  }
+
+  @Override
+  public void close() {
+    for (Lane lane : lanes) {
+      lane.close();
+    }
+    reopener.shutdownNow();
+  }
+
+  private record Pending(ReadingBatch batch, long sentNanos) {}
+
+  /** One ReportStream: its open call, its window and the batches it still owes acks for. */
+  private final class Lane {
+    final TelemetryServiceGrpc.TelemetryServiceStub stub;
+    final Semaphore window;
+    final int inFlight;
+    final Map<Long, Pending> unacked = new ConcurrentSkipListMap<>();
+    ReadingBatch.Builder batch = ReadingBatch.newBuilder();
+    long nextBatchId;
+    StreamObserver<ReadingBatch> out;
+    int failures;
+    boolean closed;
+
+    Lane(TelemetryServiceGrpc.TelemetryServiceStub stub, int inFlight) {
+      this.stub = stub;
+      this.inFlight = inFlight;
+      this.window = new Semaphore(inFlight);
+    }
+
+    void send() throws InterruptedException {
+      ReadingBatch b = batch.setBatchId(nextBatchId++).build();
+      batch = ReadingBatch.newBuilder();
+      window.acquire(); // outside the lock: an ack or a reopen may need it meanwhile
+      synchronized (this) {
+        unacked.put(b.getBatchId(), new Pending(b, System.nanoTime()));
+        stats.readingsSent.add(b.getReadingsCount());
+        if (out == null) {
+          open();
+        }
+        out.onNext(b);
+      }
+    }
+
+    /** Opens a call and sends the unacknowledged batches on it again, oldest first. */
+    private void open() {
+      StreamObserver<BatchAck> responses = new StreamObserver<>() {
+        @Override
+        public void onNext(BatchAck ack) {
+          acked(ack);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          failed(this, Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {}
+      };
+      current = responses;
+      out = stub.reportStream(responses);
+      for (Pending p : unacked.values()) {
+        out.onNext(p.batch());
+      }
+    }
+
+    /** The response observer of the open call; a failure of an older call is stale. */
+    private StreamObserver<BatchAck> current;
+
+    private void acked(BatchAck ack) {
+      Pending p = unacked.remove(ack.getBatchId());
+      if (p == null) {
+        return; // an ack for a batch sent twice
+      }
+      synchronized (this) {
+        failures = 0;
+      }
+      stats.ackLatency.recordValue(Math.max(1, (System.nanoTime() - p.sentNanos()) / 1000));
+      stats.readingsAccepted.add(ack.getAccepted());
+      for (Rejection r : ack.getRejectionsList()) {
+        stats.error("reading", r.getCode(), r.getDeviceId() + ": " + r.getMessage());
+      }
+      window.release();
+    }
+
+    private void failed(StreamObserver<BatchAck> observer, Status status) {
+      synchronized (this) {
+        if (closed || observer != current) {
+          return;
+        }
+        stats.error("ReportStream", status.getCode().name(), status.getDescription());
+        out = null;
+        current = null;
+        if (++failures >= MAX_ATTEMPTS) {
+          // give up on what is pending rather than block the simulation for ever
+          int lost = 0;
+          for (Pending p : unacked.values()) {
+            lost += p.batch().getReadingsCount();
+          }
+          unacked.clear();
+          window.release(inFlight - window.availablePermits());
+          stats.error("reading", "LOST_AFTER_" + MAX_ATTEMPTS + "_STREAM_FAILURES", lost + " readings");
+          failures = 0;
+          return;
+        }
+      }
+      reopener.schedule(() -> {
+        synchronized (this) {
+          if (!closed && out == null && !unacked.isEmpty()) {
+            open();
+          }
+        }
+      }, 1, TimeUnit.SECONDS);
+    }
+
+    synchronized void close() {
+      closed = true;
+      if (out != null) {
+        out.onCompleted();
+        out = null;
+      }
+    }
+  }
+}

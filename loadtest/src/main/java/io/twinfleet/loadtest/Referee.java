@@ -1,0 +1,194 @@
+package io.twinfleet.loadtest;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.Status;
+import io.twinfleet.loadtest.sim.Fleet;
+import io.twinfleet.protocol.v1.Device;
+import io.twinfleet.protocol.v1.DeviceServiceGrpc;
+import io.twinfleet.protocol.v1.GetDeviceRequest;
+import io.twinfleet.protocol.v1.Stage;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntPredicate;
+
+/**
+ * Compares what the service says about each device with what really happened to it: on line or
+ * not, battery, firmware, journey stage and decommissioning. Run it on a frozen fleet (see {@link
+ * Simulation#freeze}), where nothing changes but time.
+ *
+ * <p>Some truths are not yet settled when a device is asked about: one that went quiet is on line
+ * until its off-line threshold passes, and a stage flips at its milestone. A device within {@code
+ * tolerance} of such a moment is asked again once it has passed, so the verdict never depends on
+ * how the request raced a timer.
+ */
+final class Referee {
+
+  /** One difference between the service and the truth. */
+  record Mismatch(String deviceId, String field, String expected, String actual) {
+    @Override
+    public String toString() {
+      return deviceId + " " + field + ": expected " + expected + ", service says " + actual;
+    }
+  }
+
+  /** The verdict. {@code serviceOnline} and {@code trueOnline} count devices on line among those checked. */
+  record Verdict(long checked, long deferred, long serviceOnline, long trueOnline, long active, List<Mismatch> mismatches) {
+    boolean passed() {
+      return mismatches.isEmpty();
+    }
+  }
+
+  private static final int MAX_ROUNDS = 6;
+
+  private final Fleet fleet;
+  private final ServiceTime time;
+  private final DeviceServiceGrpc.DeviceServiceFutureStub devices;
+  private final long toleranceMillis;
+
+  /**
+   * @param toleranceMillis simulated time around a threshold or milestone within which a device's
+   *     state is not judged yet (cover the ack latency and the service's timer resolution)
+   */
+  Referee(Fleet fleet, ServiceTime time, DeviceServiceGrpc.DeviceServiceFutureStub devices, long toleranceMillis) {
+    this.fleet = fleet;
+    this.time = time;
+    this.devices = devices;
+    this.toleranceMillis = toleranceMillis;
+  }
+
+  /** Checks the devices {@code include} accepts, {@code concurrency} requests at a time. */
+  Verdict verify(IntPredicate include, int concurrency, Progress.Counter progress) throws InterruptedException {
+    List<Mismatch> mismatches = Collections.synchronizedList(new ArrayList<>());
+    AtomicLong checked = new AtomicLong();
+    AtomicLong serviceOnline = new AtomicLong();
+    AtomicLong trueOnline = new AtomicLong();
+    AtomicLong active = new AtomicLong();
+    AtomicLong deferredTotal = new AtomicLong();
+    List<Integer> todo = new ArrayList<>();
+    for (int i = 0; i < fleet.size(); i++) {
+      if (include.test(i)) {
+        todo.add(i);
+      }
+    }
+    for (int round = 0; round < MAX_ROUNDS && !todo.isEmpty(); round++) {
+      ConcurrentLinkedQueue<long[]> deferred = new ConcurrentLinkedQueue<>();
+      Semaphore window = new Semaphore(concurrency);
+      boolean last = round == MAX_ROUNDS - 1;
+      for (int i : todo) {
+        long unsettledUntil = unsettledUntil(i, time.nowMillis());
+        if (unsettledUntil > 0 && !last) {
+          deferred.add(new long[] {i, unsettledUntil});
+          continue;
+        }
+        window.acquire();
+        long asked = time.nowMillis();
+        Futures.addCallback(devices.withDeadlineAfter(30, TimeUnit.SECONDS).getDevice(GetDeviceRequest.newBuilder().setDeviceId(fleet.deviceId(i)).build()),
+            new FutureCallback<>() {
+              @Override
+              public void onSuccess(Device d) {
+                long answered = time.nowMillis();
+                long unsettled = Math.max(unsettledUntil(i, asked), unsettledUntil(i, answered));
+                if (unsettled > 0 && !last) {
+                  deferred.add(new long[] {i, unsettled});
+                } else {
+                  compare(i, d, answered, mismatches);
+                  checked.incrementAndGet();
+                  progress.increment();
+                  if (activeAt(i)) {
+                    active.incrementAndGet();
+                    if (d.getOnline()) {
+                      serviceOnline.incrementAndGet();
+                    }
+                    if (fleet.online(i, answered)) {
+                      trueOnline.incrementAndGet();
+                    }
+                  }
+                }
+                window.release();
+              }
+
+              @Override
+              public void onFailure(Throwable t) {
+                Status s = Status.fromThrowable(t);
+                mismatches.add(new Mismatch(fleet.deviceId(i), "GetDevice", "the device", s.getCode() + " " + s.getDescription()));
+                checked.incrementAndGet();
+                progress.increment();
+                window.release();
+              }
+            }, MoreExecutors.directExecutor());
+      }
+      window.acquire(concurrency);
+      todo = new ArrayList<>();
+      long wakeAt = 0;
+      for (long[] d : deferred) {
+        todo.add((int) d[0]);
+        wakeAt = Math.max(wakeAt, d[1]);
+      }
+      deferredTotal.addAndGet(todo.size());
+      if (!todo.isEmpty()) {
+        long waitSim = wakeAt - time.nowMillis();
+        long waitReal = (long) Math.ceil(Math.max(0, waitSim) / time.speed());
+        Thread.sleep(Math.min(Math.max(waitReal, 50), 120_000));
+      }
+    }
+    List<Mismatch> sorted = new ArrayList<>(mismatches);
+    sorted.sort((a, b) -> a.deviceId().compareTo(b.deviceId()));
+    return new Verdict(checked.get(), deferredTotal.get(), serviceOnline.get(), trueOnline.get(), active.get(), sorted);
+  }
+
+  private boolean activeAt(int i) {
+    byte s = fleet.state(i);
+    return s == Fleet.ONLINE || s == Fleet.OFFLINE || s == Fleet.RETIRING;
+  }
+
+  /**
+   * Zero when device {@code i}'s expected view is settled at {@code t}; otherwise the simulated
+   * time after which it will be.
+   */
+  long unsettledUntil(int i, long t) {
+    long until = 0;
+    if (activeAt(i)) {
+      long threshold = fleet.lastSent(i) + fleet.offlineAfter(i);
+      if (Math.abs(t - threshold) < toleranceMillis) {
+        until = threshold + toleranceMillis;
+      }
+      long next = fleet.nextStageBoundary(i, t - toleranceMillis);
+      if (next != Fleet.NEVER && Math.abs(t - next) < toleranceMillis) {
+        until = Math.max(until, next + toleranceMillis);
+      }
+    }
+    return until;
+  }
+
+  private void compare(int i, Device d, long t, List<Mismatch> out) {
+    String id = fleet.deviceId(i);
+    byte state = fleet.state(i);
+    Stage stage = fleet.stage(i, t);
+    check(out, id, "stage", stage, d.getStage());
+    boolean reported = fleet.activatedAt(i) != 0;
+    boolean retired = state == Fleet.DECOMMISSIONED;
+    check(out, id, "decommissioned", retired, d.getDecommissioned());
+    if (!retired) {
+      check(out, id, "online", fleet.online(i, t), d.getOnline());
+    }
+    check(out, id, "firmware_version", reported ? fleet.firmwareOf(i) : fleet.initialFirmwareOf(i), d.getFirmwareVersion());
+    if (reported && fleet.modelOf(i).hasBattery()) {
+      check(out, id, "battery_percent", fleet.batteryPercent(i), d.hasBatteryPercent() ? d.getBatteryPercent() : null);
+    } else if (d.hasBatteryPercent()) {
+      out.add(new Mismatch(id, "battery_percent", "none", String.valueOf(d.getBatteryPercent())));
+    }
+  }
+
+  private static void check(List<Mismatch> out, String id, String field, Object expected, Object actual) {
+    if (!expected.equals(actual)) {
+      out.add(new Mismatch(id, field, String.valueOf(expected), String.valueOf(actual)));
+    }
+  }
+}

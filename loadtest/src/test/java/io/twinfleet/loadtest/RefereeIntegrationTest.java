@@ -1,0 +1,100 @@
+package io.twinfleet.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.grpc.ManagedChannel;
+import io.twinfleet.loadtest.sim.Fleet;
+import io.twinfleet.loadtest.sim.FleetProfile;
+import io.twinfleet.loadtest.sim.FleetSummary;
+import io.twinfleet.persistence.testing.CassandraExtension;
+import io.twinfleet.persistence.testing.TestKeyspace;
+import io.twinfleet.protocol.v1.DeviceServiceGrpc;
+import io.twinfleet.protocol.v1.Stage;
+import io.twinfleet.service.ServiceNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A small scenario against a real service node and the forked Cassandra, on an accelerated clock:
+ * a few hundred devices are provisioned, live for a couple of simulated days (first reports,
+ * drops, battery drain, faults, charging sessions, firmware upgrades, decommissioning), and the
+ * referee then finds the service's view of every device equal to the truth.
+ */
+@ExtendWith(CassandraExtension.class)
+class RefereeIntegrationTest {
+
+  private static final double SPEED = 3_000;
+  private static ServiceNode node;
+
+  @BeforeAll
+  static void startNode(TestKeyspace ks) throws Exception {
+    node = ServiceNode.start(ConfigFactory.parseString("""
+        twinfleet.cassandra.keyspace = "%s"
+        twinfleet.cassandra.contact-points = "%s:%d"
+        twinfleet.cassandra.apply-schema = off
+        twinfleet.grpc.port = 0
+        twinfleet.clock.speed = %s
+        pekko.remote.artery.canonical.port = 0
+        pekko.management.http.port = 0
+        """.formatted(ks.keyspace(), ks.host(), ks.port(), SPEED)), Files.createTempDirectory("referee-it"), false);
+  }
+
+  @AfterAll
+  static void stopNode() {
+    if (node != null) {
+      node.stop();
+    }
+  }
+
+  @Test
+  void refereeFindsTheServiceEqualToTheTruth() throws Exception {
+    // Shorter gaps than a real fleet, so that two simulated days see every kind of change.
+    FleetProfile lively = new FleetProfile(0.05, 0.05, Duration.ofHours(2), Duration.ofDays(2), Duration.ofHours(6),
+        Duration.ofHours(1), Duration.ofDays(2), Duration.ofHours(4), Duration.ofHours(2), Duration.ofHours(1),
+        Duration.ofDays(1), Duration.ofDays(20));
+    Fleet fleet = Fleet.plan(17, 300, 60, "it-", lively, 2);
+    List<ManagedChannel> channels = Channels.open("127.0.0.1:" + node.grpcPort(), 2);
+    RunStats stats = new RunStats();
+    try {
+      ServiceTime time = ServiceTime.sync(channels.get(0));
+      assertEquals(SPEED, time.speed(), "the client reads the service's clock speed from its responses");
+      Simulation sim = new Simulation(fleet, time, channels, 100, 8, stats);
+      long start;
+      try (sim) {
+        sim.start();
+        sim.provision(64, Progress.NONE);
+        start = time.nowMillis();
+        while (time.nowMillis() - start < Duration.ofDays(2).toMillis()) {
+          Thread.sleep(200);
+        }
+        sim.freeze(Duration.ofMinutes(1));
+        assertNull(sim.failure());
+
+        FleetSummary truth = FleetSummary.of(fleet, time.nowMillis());
+        assertTrue(truth.active() > 200 && truth.stage(Stage.ONBOARDING) > 0 && truth.stage(Stage.UNCLAIMED) > 0,
+            "the scenario has active, onboarding and unclaimed devices: " + truth);
+        assertTrue(stats.decommissioned.sum() > 0 && fleet.readings() > 10_000, "devices were decommissioned and readings sent");
+
+        Referee referee = new Referee(fleet, time, DeviceServiceGrpc.newFutureStub(channels.get(0)), time.simulated(2_000) + 60_000);
+        Referee.Verdict verdict = referee.verify(i -> true, 32, Progress.NONE);
+        assertEquals(List.of(), verdict.mismatches().stream().limit(20).toList(),
+            verdict.mismatches().size() + " mismatches; errors " + stats.errors() + " " + stats.firstMessages());
+        assertEquals(fleet.size(), verdict.checked());
+        assertEquals(verdict.trueOnline(), verdict.serviceOnline());
+        assertTrue(verdict.serviceOnline() < verdict.active(), "some devices are off line at the end");
+      }
+      assertEquals(0, stats.errorCount(), "errors: " + stats.errors() + " " + stats.firstMessages());
+    } finally {
+      Channels.close(channels);
+    }
+  }
+}
