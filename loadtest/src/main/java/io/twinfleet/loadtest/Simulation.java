@@ -126,7 +126,7 @@ final class Simulation implements AutoCloseable {
         .setDeviceId(fleet.deviceId(device))
         .setModel(m.id())
         .setSerial(fleet.serial(device))
-        .setHeartbeatInterval(com.google.protobuf.Duration.newBuilder().setSeconds(m.heartbeat().toSeconds()))
+        .setHeartbeatInterval(com.google.protobuf.Duration.newBuilder().setSeconds(fleet.heartbeatMillis(device) / 1000))
         .setFirmwareVersion(fleet.initialFirmwareOf(device))
         .build();
     Futures.addCallback(devices.withDeadlineAfter(60, TimeUnit.SECONDS).registerDevice(register), new FutureCallback<>() {

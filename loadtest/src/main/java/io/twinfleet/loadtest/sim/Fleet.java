@@ -75,6 +75,7 @@ public final class Fleet {
   private final boolean[] batteryLow;
   private final int[] batteryLowEpisodes;
   private long readings;
+  private int heartbeatDivisor = 1;
 
   private Fleet(long seed, int size, int siteCount, String prefix, FleetProfile profile, int offlineAfterHeartbeats) {
     this.prefix = prefix;
@@ -332,7 +333,7 @@ public final class Fleet {
     }
     lastSent[i] = t;
     readings++;
-    due[i] = t + m.heartbeat().toMillis();
+    due[i] = t + heartbeatMillis(i);
     return Step.REPORT;
   }
 
@@ -412,9 +413,23 @@ public final class Fleet {
     return modelOf(i).defective(firmware[i]);
   }
 
+  /** How often device {@code i} reports: its model's interval, divided for denser fleets. */
+  public long heartbeatMillis(int i) {
+    return Math.max(1_000, modelOf(i).heartbeat().toMillis() / heartbeatDivisor);
+  }
+
+  /** The same fleet with every heartbeat interval divided by {@code divisor} (at least one second). */
+  public Fleet withHeartbeatDivisor(int divisor) {
+    if (divisor < 1) {
+      throw new IllegalArgumentException("the heartbeat divisor must be at least 1, was " + divisor);
+    }
+    heartbeatDivisor = divisor;
+    return this;
+  }
+
   /** How long after its last report the service counts this device off line. */
   public long offlineAfter(int i) {
-    return offlineAfterHeartbeats * modelOf(i).heartbeat().toMillis();
+    return offlineAfterHeartbeats * heartbeatMillis(i);
   }
 
   /** Whether the service should count the device on line at {@code t}. */
