@@ -7,12 +7,14 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import io.twinfleet.service.ServiceClock;
 
 /**
  * The two headers every call may carry besides its message.
  *
- * <p>Out: {@code twinfleet-clock} on every response, the service clock and its speed (for example
+ * <p>Out: {@code twinfleet-clock} on every response (in its headers, or in the trailers of a call
+ * that fails at once), the service clock and its speed (for example
  * {@code 2026-11-29T17:00:00.123Z speed=720}). Devices and simulators stamp readings with the
  * service's time, which on an accelerated clock they cannot know any other way.
  *
@@ -35,10 +37,25 @@ final class ServiceHeaders implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     ServerCall<Q, R> stamped = new SimpleForwardingServerCall<>(call) {
+      private boolean stamped;
+
       @Override
       public void sendHeaders(Metadata responseHeaders) {
-        responseHeaders.put(CLOCK, clock.instant() + " speed=" + clock.speed());
+        stamp(responseHeaders);
         super.sendHeaders(responseHeaders);
+      }
+
+      @Override
+      public void close(Status status, Metadata trailers) {
+        stamp(trailers); // a call that fails before any message sends trailers only
+        super.close(status, trailers);
+      }
+
+      private void stamp(Metadata m) {
+        if (!stamped) {
+          stamped = true;
+          m.put(CLOCK, clock.instant() + " speed=" + clock.speed());
+        }
       }
     };
     String sink = headers.get(SINK);
