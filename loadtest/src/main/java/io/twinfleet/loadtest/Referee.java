@@ -154,11 +154,15 @@ final class Referee {
    */
   long unsettledUntil(int i, long t) {
     long until = 0;
-    if (activeAt(i)) {
+    byte state = fleet.state(i);
+    if (state == Fleet.OFFLINE || state == Fleet.RETIRING) {
+      // it stopped reporting: the service flips it off line at its threshold, not before
       long threshold = fleet.lastSent(i) + fleet.offlineAfter(i);
       if (Math.abs(t - threshold) < toleranceMillis) {
         until = threshold + toleranceMillis;
       }
+    }
+    if (activeAt(i)) {
       long next = fleet.nextStageBoundary(i, t - toleranceMillis);
       if (next != Fleet.NEVER && Math.abs(t - next) < toleranceMillis) {
         until = Math.max(until, next + toleranceMillis);

@@ -54,6 +54,8 @@ final class Simulation implements AutoCloseable {
   private final ServiceTime time;
   private final ReadingStreams streams;
   private final DeviceServiceGrpc.DeviceServiceFutureStub devices;
+  /** One stub per connection: GetDevice samples are spread over all of them. */
+  private final List<DeviceServiceGrpc.DeviceServiceFutureStub> sampling;
   private final RunStats stats;
   private final TimingWheel wheel;
   private final ConcurrentLinkedQueue<long[]> claims = new ConcurrentLinkedQueue<>();
@@ -79,6 +81,7 @@ final class Simulation implements AutoCloseable {
     this.stats = stats;
     this.streams = new ReadingStreams(channels, batchSize, inFlight, null, stats);
     this.devices = DeviceServiceGrpc.newFutureStub(channels.get(0));
+    this.sampling = channels.stream().map(DeviceServiceGrpc::newFutureStub).toList();
     long tickSim = Math.max(1, time.simulated(TICK_REAL_MILLIS));
     this.wheel = new TimingWheel(fleet.size(), tickSim, 1 << 14, time.nowMillis());
     this.loop = new Thread(this::run, "simulation");
@@ -214,7 +217,7 @@ final class Simulation implements AutoCloseable {
         }
         int i = ThreadLocalRandom.current().nextInt(fleet.size());
         long t0 = System.nanoTime();
-        Futures.addCallback(devices.withDeadlineAfter(10, TimeUnit.SECONDS).getDevice(GetDeviceRequest.newBuilder().setDeviceId(fleet.deviceId(i)).build()),
+        Futures.addCallback(sampling.get(i % sampling.size()).withDeadlineAfter(10, TimeUnit.SECONDS).getDevice(GetDeviceRequest.newBuilder().setDeviceId(fleet.deviceId(i)).build()),
             new FutureCallback<>() {
               @Override
               public void onSuccess(Device d) {

@@ -34,6 +34,7 @@ public final class Fleet {
   private static final long DAY = Duration.ofDays(1).toMillis();
   private static final long MIN_ACTIVATION_DELAY = Duration.ofMinutes(10).toMillis();
   private static final double CAR_PARK_SHARE = 0.12;
+  private static final long MIN_HEARTBEAT_SECONDS = 10;
   private static final int BATTERY_LOW_BELOW = 20, BATTERY_RECOVERED_ABOVE = 30;
 
   private final String prefix;
@@ -413,12 +414,16 @@ public final class Fleet {
     return modelOf(i).defective(firmware[i]);
   }
 
-  /** How often device {@code i} reports: its model's interval, divided for denser fleets. */
+  /**
+   * How often device {@code i} reports: its model's interval, divided for denser fleets, in whole
+   * seconds and never below the service's minimum of ten seconds.
+   */
   public long heartbeatMillis(int i) {
-    return Math.max(1_000, modelOf(i).heartbeat().toMillis() / heartbeatDivisor);
+    long divided = modelOf(i).heartbeat().toSeconds() / heartbeatDivisor;
+    return Math.max(MIN_HEARTBEAT_SECONDS, divided) * 1000;
   }
 
-  /** The same fleet with every heartbeat interval divided by {@code divisor} (at least one second). */
+  /** The same fleet with every heartbeat interval divided by {@code divisor} (at least ten seconds). */
   public Fleet withHeartbeatDivisor(int divisor) {
     if (divisor < 1) {
       throw new IllegalArgumentException("the heartbeat divisor must be at least 1, was " + divisor);

@@ -288,4 +288,16 @@ class FleetTest {
     assertTrue(s.stage(Stage.UNCLAIMED) > 0 && s.stage(Stage.DAY_30) > 0);
     assertNotEquals(0, s.carParks());
   }
+
+  @Test
+  void aHeartbeatDivisorKeepsWholeSecondsAndTheServiceMinimum() {
+    Fleet f = Fleet.plan(1, 2_000, 400, "x-", FleetProfile.defaults(), 2).withHeartbeatDivisor(40);
+    for (int i = 0; i < f.size(); i++) {
+      long expected = Math.max(10, f.modelOf(i).heartbeat().toSeconds() / 40) * 1000;
+      assertEquals(expected, f.heartbeatMillis(i));
+      assertEquals(2 * expected, f.offlineAfter(i));
+    }
+    assertEquals(10_000, Fleet.plan(1, 10, 1, "x-", FleetProfile.defaults(), 2).withHeartbeatDivisor(1_000).heartbeatMillis(0));
+    assertThrows(IllegalArgumentException.class, () -> f.withHeartbeatDivisor(0));
+  }
 }
