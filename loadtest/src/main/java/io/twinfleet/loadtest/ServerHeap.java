@@ -6,24 +6,25 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The live heap of a JVM on this machine, after a full GC, read with {@code jcmd} (from the same JDK
- * as this process). Used to measure bytes per twin: the difference between two readings divided by
- * the twins created in between.
+ * The live heap of a JVM on this machine, read with {@code jcmd} (from the same JDK as this
+ * process). Used to measure bytes per twin: the difference between two readings divided by the
+ * twins created in between. The class histogram counts only reachable objects, in one pause, so
+ * the figure holds under load too (a heap summary taken after a separate full GC would also count
+ * whatever the service allocated in between).
  */
 final class ServerHeap {
 
-  private static final Pattern USED = Pattern.compile("used (\\d+)K");
+  private static final Pattern TOTAL = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$");
 
   private ServerHeap() {}
 
   static long usedAfterFullGc(long pid) throws IOException, InterruptedException {
-    jcmd(pid, "GC.run");
-    String info = jcmd(pid, "GC.heap_info");
-    Matcher m = USED.matcher(info);
+    String histogram = jcmd(pid, "GC.class_histogram");
+    Matcher m = TOTAL.matcher(histogram);
     if (!m.find()) {
-      throw new IOException("unexpected GC.heap_info output: " + info);
+      throw new IOException("unexpected GC.class_histogram output: " + histogram.substring(0, Math.min(500, histogram.length())));
     }
-    return Long.parseLong(m.group(1)) * 1024;
+    return Long.parseLong(m.group(1));
   }
 
   private static String jcmd(long pid, String command) throws IOException, InterruptedException {
