@@ -238,6 +238,7 @@ public final class LoadTest implements Callable<Integer> {
     m.put("get_device_per_second", gets.getTotalCount() / seconds);
     m.put("get_device_latency_ms", percentiles(gets));
     m.put("decommissioned", stats.decommissioned.sum());
+    m.put("readings_resent", stats.readingsResent.sum());
     m.put("lag_at_end_ms", sim.lagMillis());
     out.printf(Locale.ROOT, "Ran %.0f s: %,d readings acknowledged, %,.0f/s; ack p50 %.1f ms, p99 %.1f ms; GetDevice %,.0f/s p50 %.2f ms, p99 %.2f ms.%n",
         seconds, accepted, accepted / seconds, RunStats.millis(acks, 50), RunStats.millis(acks, 99),

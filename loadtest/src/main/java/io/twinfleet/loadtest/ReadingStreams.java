@@ -12,8 +12,11 @@ import io.twinfleet.protocol.v1.Rejection;
 import io.twinfleet.protocol.v1.TelemetryServiceGrpc;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,12 +28,15 @@ import java.util.concurrent.TimeUnit;
  * connection. Readings are batched per stream; at most {@code inFlight} batches per stream wait
  * for their ack, and a full window blocks the sender, which is how the service's backpressure
  * reaches the simulator. A stream that fails is reopened after a second and its unacknowledged
- * batches are sent again (readings are idempotent), so a restart of the service loses nothing.
- * One thread sends; acks arrive on gRPC's threads.
+ * batches are sent again (readings are idempotent), so a restart of the service loses nothing. A
+ * reading the service refused with UNAVAILABLE ("safe to resend": its twin did not answer in time)
+ * goes out again with the next batch, up to {@value #READING_ATTEMPTS} times in all. One thread
+ * sends; acks arrive on gRPC's threads.
  */
 final class ReadingStreams implements AutoCloseable {
 
   private static final int MAX_ATTEMPTS = 5;
+  private static final int READING_ATTEMPTS = 3;
 
   private final List<Lane> lanes = new ArrayList<>();
   private final int batchSize;
@@ -62,16 +68,15 @@ final class ReadingStreams implements AutoCloseable {
 
   /** Adds a reading to stream {@code stream}'s batch, sending it when full (may block). */
   void add(int stream, Reading reading) throws InterruptedException {
-    Lane lane = lanes.get(stream);
-    lane.batch.addReadings(reading);
-    if (lane.batch.getReadingsCount() >= batchSize) {
-      lane.send();
-    }
+    lanes.get(stream).add(reading, 1);
   }
 
-  /** Sends every partly filled batch (may block). */
+  /** Sends every partly filled batch, with the readings to resend (may block). */
   void flush() throws InterruptedException {
     for (Lane lane : lanes) {
+      for (Retry r; (r = lane.retries.poll()) != null; ) {
+        lane.add(r.reading(), r.attempt());
+      }
       if (lane.batch.getReadingsCount() > 0) {
         lane.send();
       }
@@ -102,7 +107,9 @@ final class ReadingStreams implements AutoCloseable {
     reopener.shutdownNow();
   }
 
-  private record Pending(ReadingBatch batch, long sentNanos) {}
+  private record Pending(ReadingBatch batch, long sentNanos, int[] attempts) {}
+
+  private record Retry(Reading reading, int attempt) {}
 
   /** One ReportStream: its open call, its window and the batches it still owes acks for. */
   private final class Lane {
@@ -110,7 +117,9 @@ final class ReadingStreams implements AutoCloseable {
     final Semaphore window;
     final int inFlight;
     final Map<Long, Pending> unacked = new ConcurrentSkipListMap<>();
+    final Queue<Retry> retries = new ConcurrentLinkedQueue<>();
     ReadingBatch.Builder batch = ReadingBatch.newBuilder();
+    int[] attempts = new int[batchSize];
     long nextBatchId;
     StreamObserver<ReadingBatch> out;
     int failures;
@@ -122,12 +131,21 @@ final class ReadingStreams implements AutoCloseable {
       this.window = new Semaphore(inFlight);
     }
 
+    void add(Reading reading, int attempt) throws InterruptedException {
+      attempts[batch.getReadingsCount()] = attempt;
+      batch.addReadings(reading);
+      if (batch.getReadingsCount() >= batchSize) {
+        send();
+      }
+    }
+
     void send() throws InterruptedException {
       ReadingBatch b = batch.setBatchId(nextBatchId++).build();
+      int[] sentAttempts = Arrays.copyOf(attempts, b.getReadingsCount());
       batch = ReadingBatch.newBuilder();
       window.acquire(); // outside the lock: an ack or a reopen may need it meanwhile
       synchronized (this) {
-        unacked.put(b.getBatchId(), new Pending(b, System.nanoTime()));
+        unacked.put(b.getBatchId(), new Pending(b, System.nanoTime(), sentAttempts));
         stats.readingsSent.add(b.getReadingsCount());
         if (out == null) {
           open();
@@ -173,7 +191,13 @@ final class ReadingStreams implements AutoCloseable {
       stats.ackLatency.recordValue(Math.max(1, (System.nanoTime() - p.sentNanos()) / 1000));
       stats.readingsAccepted.add(ack.getAccepted());
       for (Rejection r : ack.getRejectionsList()) {
-        stats.error("reading", r.getCode(), r.getDeviceId() + ": " + r.getMessage());
+        int attempt = p.attempts()[r.getIndex()];
+        if (r.getCode().equals("UNAVAILABLE") && attempt < READING_ATTEMPTS) {
+          stats.readingsResent.increment();
+          retries.add(new Retry(p.batch().getReadings(r.getIndex()), attempt + 1));
+        } else {
+          stats.error("reading", r.getCode(), r.getDeviceId() + ": " + r.getMessage());
+        }
       }
       window.release();
     }

@@ -16,6 +16,8 @@ public final class RunStats {
   final Recorder getLatency = new Recorder(3);
   final LongAdder readingsSent = new LongAdder();
   final LongAdder readingsAccepted = new LongAdder();
+  /** Readings the service refused as UNAVAILABLE and that were sent again. */
+  final LongAdder readingsResent = new LongAdder();
   final LongAdder registered = new LongAdder();
   final LongAdder claimed = new LongAdder();
   final LongAdder decommissioned = new LongAdder();

@@ -7,6 +7,7 @@ import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -63,8 +64,24 @@ public final class Main implements Runnable {
       System.out.printf("%nTwinfleet is up.%n  gRPC     127.0.0.1:%d  (try: grpcurl -plaintext 127.0.0.1:%d list)%n  HTTP     http://127.0.0.1:%d/ready%n  Ctrl-C stops it.%n%n",
           node.grpcPort(), node.grpcPort(), node.httpPort());
       node.awaitTermination();
-      return 0;
+      return exitStatus(node);
     }
+  }
+
+  /**
+   * 0 when the node was asked to stop (Ctrl-C, SIGTERM); 1 when it stopped on its own, e.g. because
+   * its journal failed, so that a supervisor sees a failure and restarts it.
+   */
+  static int exitStatus(ServiceNode node) {
+    return node.shutdownReason()
+        .map(reason -> {
+          if (reason == CoordinatedShutdown.jvmExitReason()) {
+            return 0;
+          }
+          log.error("The node stopped on its own: {}", reason);
+          return 1;
+        })
+        .orElse(0);
   }
 
   @Command(name = "cassandra", mixinStandardHelpOptions = true, description = "Runs an embedded Cassandra node in the foreground.")

@@ -86,6 +86,11 @@ public final class ServiceNode {
     system.getWhenTerminated().toCompletableFuture().join();
   }
 
+  /** Why the node shut down, once it has begun to. */
+  public java.util.Optional<CoordinatedShutdown.Reason> shutdownReason() {
+    return CoordinatedShutdown.get(system).getShutdownReason();
+  }
+
   public void awaitTermination() {
     system.getWhenTerminated().toCompletableFuture().join();
   }
