@@ -38,7 +38,7 @@ final class Flood {
     long accepted0 = 0;
     long start = 0;
     boolean measuring = false;
-    try (ReadingStreams streams = new ReadingStreams(channels, batch, inFlight, headers, stats)) {
+    try (ReadingStreams streams = new ReadingStreams(channels, batch, inFlight, headers, stats, time)) {
       long warmEnd = System.nanoTime() + warmup.toNanos();
       long end = warmEnd + length.toNanos();
       int next = 0;

@@ -163,7 +163,7 @@ public final class LoadTest implements Callable<Integer> {
 
         out.println("Freezing the fleet: no more changes, devices on line keep reporting; waiting for acks and decommissions...");
         sim.freeze(Duration.ofMinutes(2));
-        verdict = referee(sim, time, channels.get(0), (long) ((double) ((Map<?, ?>) steady.get("ack_latency_ms")).get("max")));
+        verdict = referee(sim, time, channels.get(0), Referee.tolerance(time, stats));
         result.put("referee", verdictJson(verdict, fleet, time));
         result.put("truth", ordered("fleet_uptime", fleet.fleetUptime(time.nowMillis()), "readings_sent", fleet.readings()));
         result.put("errors", stats.errors());
@@ -246,11 +246,7 @@ public final class LoadTest implements Callable<Integer> {
     return m;
   }
 
-  /**
-   * @param ackMaxMillis the slowest batch ack of the run: how late a reading can reach its twin,
-   *     and so how close to a threshold a truth is too close to call (at least two seconds)
-   */
-  private Referee.Verdict referee(Simulation sim, ServiceTime time, ManagedChannel channel, long ackMaxMillis) throws InterruptedException {
+  private Referee.Verdict referee(Simulation sim, ServiceTime time, ManagedChannel channel, long tolerance) throws InterruptedException {
     Fleet fleet = sim.fleet();
     int every;
     if (verify.equals("none")) {
@@ -264,7 +260,6 @@ public final class LoadTest implements Callable<Integer> {
     if (every == 0) {
       return new Referee.Verdict(0, 0, 0, 0, 0, List.of());
     }
-    long tolerance = time.simulated(Math.min(Math.max(2_000, 2 * ackMaxMillis), 60_000));
     Referee referee = new Referee(fleet, time, DeviceServiceGrpc.newFutureStub(channel), tolerance);
     Progress.Bar checked = new Progress.Bar();
     int step = every;

@@ -41,6 +41,7 @@ final class ReadingStreams implements AutoCloseable {
   private final List<Lane> lanes = new ArrayList<>();
   private final int batchSize;
   private final RunStats stats;
+  private final ServiceTime time;
   private final ScheduledExecutorService reopener = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "stream-reopener");
     t.setDaemon(true);
@@ -50,9 +51,10 @@ final class ReadingStreams implements AutoCloseable {
   /**
    * @param headers sent with every stream, e.g. {@code twinfleet-sink: baseline}; may be null
    */
-  ReadingStreams(List<ManagedChannel> channels, int batchSize, int inFlight, Metadata headers, RunStats stats) {
+  ReadingStreams(List<ManagedChannel> channels, int batchSize, int inFlight, Metadata headers, RunStats stats, ServiceTime time) {
     this.batchSize = batchSize;
     this.stats = stats;
+    this.time = time;
     for (ManagedChannel c : channels) {
       TelemetryServiceGrpc.TelemetryServiceStub stub = TelemetryServiceGrpc.newStub(c);
       if (headers != null) {
@@ -95,6 +97,24 @@ final class ReadingStreams implements AutoCloseable {
     return false;
   }
 
+  /**
+   * A mark after everything added to stream {@code stream} so far, for {@link #settled}: the id of
+   * the batch being filled, plus one.
+   */
+  long mark(int stream) {
+    return lanes.get(stream).nextBatchId + 1;
+  }
+
+  /** Whether everything added to {@code stream} before {@code mark} was sent and answered for good. */
+  boolean settled(int stream, long mark) {
+    Lane lane = lanes.get(stream);
+    if (lane.nextBatchId < mark || !lane.retries.isEmpty()) {
+      return false;
+    }
+    Map.Entry<Long, Pending> oldest = lane.unacked.firstEntry();
+    return oldest == null || oldest.getKey() >= mark;
+  }
+
   long unacked() {
     return lanes.stream().mapToLong(l -> l.unacked.size()).sum();
   }
@@ -116,11 +136,11 @@ final class ReadingStreams implements AutoCloseable {
     final TelemetryServiceGrpc.TelemetryServiceStub stub;
     final Semaphore window;
     final int inFlight;
-    final Map<Long, Pending> unacked = new ConcurrentSkipListMap<>();
+    final ConcurrentSkipListMap<Long, Pending> unacked = new ConcurrentSkipListMap<>();
     final Queue<Retry> retries = new ConcurrentLinkedQueue<>();
     ReadingBatch.Builder batch = ReadingBatch.newBuilder();
     int[] attempts = new int[batchSize];
-    long nextBatchId;
+    volatile long nextBatchId;
     StreamObserver<ReadingBatch> out;
     int failures;
     boolean closed;
@@ -189,6 +209,12 @@ final class ReadingStreams implements AutoCloseable {
         failures = 0;
       }
       stats.ackLatency.recordValue(Math.max(1, (System.nanoTime() - p.sentNanos()) / 1000));
+      // how late the oldest reading of the batch (a resent one, say) reached its twin
+      long oldest = Long.MAX_VALUE;
+      for (Reading r : p.batch().getReadingsList()) {
+        oldest = Math.min(oldest, r.getObservedAt().getSeconds() * 1000 + r.getObservedAt().getNanos() / 1_000_000);
+      }
+      stats.deliveryDelay.accumulate(time.nowMillis() - oldest);
       stats.readingsAccepted.add(ack.getAccepted());
       for (Rejection r : ack.getRejectionsList()) {
         int attempt = p.attempts()[r.getIndex()];

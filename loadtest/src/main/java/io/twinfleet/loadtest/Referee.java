@@ -63,6 +63,16 @@ final class Referee {
     this.toleranceMillis = toleranceMillis;
   }
 
+  /**
+   * How close to a threshold a truth is too close to call: twice the longest any reading took to
+   * reach its twin in the run (resent readings included), at least two seconds and at most a
+   * minute of real time.
+   */
+  static long tolerance(ServiceTime time, RunStats stats) {
+    long realMillis = (long) (stats.deliveryDelay.get() / time.speed());
+    return time.simulated(Math.min(Math.max(2_000, 2 * realMillis), 60_000));
+  }
+
   /** Checks the devices {@code include} accepts, {@code concurrency} requests at a time. */
   Verdict verify(IntPredicate include, int concurrency, Progress.Counter progress) throws InterruptedException {
     List<Mismatch> mismatches = Collections.synchronizedList(new ArrayList<>());

@@ -3,6 +3,7 @@ package io.twinfleet.loadtest;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -23,6 +24,8 @@ public final class RunStats {
   final LongAdder decommissioned = new LongAdder();
   final LongAdder gets = new LongAdder();
   final LongAdder retries = new LongAdder();
+  /** The longest a reading took from its stamp to its acknowledgement, in simulated milliseconds. */
+  final LongAccumulator deliveryDelay = new LongAccumulator(Math::max, 0);
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final Map<String, String> firstMessages = new ConcurrentHashMap<>();
 

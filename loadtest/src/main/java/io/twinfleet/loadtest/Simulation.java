@@ -21,6 +21,7 @@ import io.twinfleet.protocol.v1.Reading;
 import io.twinfleet.protocol.v1.RegisterDeviceRequest;
 import io.twinfleet.protocol.v1.ReportedFault;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
@@ -44,11 +45,9 @@ final class Simulation implements AutoCloseable {
 
   /** Real time between two turns of the simulation loop. */
   private static final long TICK_REAL_MILLIS = 10;
-  /** Real time between a device's retirement and its DecommissionDevice, so its readings are in. */
   private static final long CLAIM_FAILED = Long.MIN_VALUE;
   /** How far (real time) the simulation stays behind the service clock it estimated. */
   private static final long SAFETY_REAL_MILLIS = 20;
-  private static final long DECOMMISSION_DELAY_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   private final Fleet fleet;
   private final ServiceTime time;
@@ -79,7 +78,7 @@ final class Simulation implements AutoCloseable {
     this.fleet = fleet;
     this.time = time;
     this.stats = stats;
-    this.streams = new ReadingStreams(channels, batchSize, inFlight, null, stats);
+    this.streams = new ReadingStreams(channels, batchSize, inFlight, null, stats, time);
     this.devices = DeviceServiceGrpc.newFutureStub(channels.get(0));
     this.sampling = channels.stream().map(DeviceServiceGrpc::newFutureStub).toList();
     long tickSim = Math.max(1, time.simulated(TICK_REAL_MILLIS));
@@ -314,7 +313,7 @@ final class Simulation implements AutoCloseable {
           stopped = true;
         }
       }
-      case RETIRE -> retirements.add(new long[] {i, System.nanoTime()});
+      case RETIRE -> retirements.add(new long[] {i, streams.mark(i % streams.count())});
       case NOTHING -> {}
     }
     long next = fleet.due(i);
@@ -343,12 +342,18 @@ final class Simulation implements AutoCloseable {
     return r.setFaults(faults).build();
   }
 
-  /** Sends DecommissionDevice for the devices that retired long enough ago. */
+  /**
+   * Sends DecommissionDevice for the devices that retired once the service has answered every
+   * reading they sent before (else a late reading would meet a decommissioned twin).
+   */
   private void decommissionDue() {
-    long cutoff = System.nanoTime() - DECOMMISSION_DELAY_NANOS;
-    for (long[] r; (r = retirements.peek()) != null && r[1] <= cutoff; ) {
-      retirements.poll();
+    for (Iterator<long[]> it = retirements.iterator(); it.hasNext(); ) {
+      long[] r = it.next();
       int i = (int) r[0];
+      if (!streams.settled(i % streams.count(), r[1])) {
+        continue;
+      }
+      it.remove();
       DecommissionReason reason = DecommissionReason.forNumber(1 + i % 4);
       decommissionsPending.incrementAndGet();
       Futures.addCallback(devices.withDeadlineAfter(30, TimeUnit.SECONDS).decommissionDevice(

@@ -84,7 +84,7 @@ class RefereeIntegrationTest {
             "the scenario has active, onboarding and unclaimed devices: " + truth);
         assertTrue(stats.decommissioned.sum() > 0 && fleet.readings() > 10_000, "devices were decommissioned and readings sent");
 
-        Referee referee = new Referee(fleet, time, DeviceServiceGrpc.newFutureStub(channels.get(0)), time.simulated(2_000) + 60_000);
+        Referee referee = new Referee(fleet, time, DeviceServiceGrpc.newFutureStub(channels.get(0)), Referee.tolerance(time, stats));
         Referee.Verdict verdict = referee.verify(i -> true, 32, Progress.NONE);
         assertEquals(List.of(), verdict.mismatches().stream().limit(20).toList(),
             verdict.mismatches().size() + " mismatches; errors " + stats.errors() + " " + stats.firstMessages());
