@@ -65,12 +65,12 @@ final class Referee {
 
   /**
    * How close to a threshold a truth is too close to call: twice the longest any reading took to
-   * reach its twin in the run (resent readings included), at least two seconds and at most a
+   * reach its twin in the run (resent readings included), at least five seconds and at most a
    * minute of real time.
    */
   static long tolerance(ServiceTime time, RunStats stats) {
     long realMillis = (long) (stats.deliveryDelay.get() / time.speed());
-    return time.simulated(Math.min(Math.max(2_000, 2 * realMillis), 60_000));
+    return time.simulated(Math.min(Math.max(5_000, 2 * realMillis), 60_000));
   }
 
   /** Checks the devices {@code include} accepts, {@code concurrency} requests at a time. */
@@ -189,8 +189,14 @@ final class Referee {
     boolean reported = fleet.activatedAt(i) != 0;
     boolean retired = state == Fleet.DECOMMISSIONED;
     check(out, id, "decommissioned", retired, d.getDecommissioned());
-    if (!retired) {
-      check(out, id, "online", fleet.online(i, t), d.getOnline());
+    if (!retired && fleet.online(i, t) != d.getOnline()) {
+      // say enough to tell a late timer from a lost reading
+      java.time.Instant last = java.time.Instant.ofEpochMilli(fleet.lastSent(i));
+      out.add(new Mismatch(id, "online",
+          fleet.online(i, t) + " (state " + state + ", last report stamped " + last + ", off line from "
+              + last.plusMillis(fleet.offlineAfter(i)) + ", asked at " + java.time.Instant.ofEpochMilli(t) + ")",
+          d.getOnline() + " (last_seen " + java.time.Instant.ofEpochSecond(d.getLastSeen().getSeconds(), d.getLastSeen().getNanos())
+              + ", connectivity_since " + java.time.Instant.ofEpochSecond(d.getConnectivitySince().getSeconds(), d.getConnectivitySince().getNanos()) + ")"));
     }
     check(out, id, "firmware_version", reported ? fleet.firmwareOf(i) : fleet.initialFirmwareOf(i), d.getFirmwareVersion());
     if (reported && fleet.modelOf(i).hasBattery()) {
