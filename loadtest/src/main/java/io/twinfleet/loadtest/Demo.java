@@ -3,16 +3,14 @@ package io.twinfleet.loadtest;
 import com.typesafe.config.ConfigFactory;
 import io.grpc.ManagedChannel;
 import io.twinfleet.loadtest.sim.Fleet;
+import io.twinfleet.persistence.Directories;
 import io.twinfleet.loadtest.sim.FleetProfile;
 import io.twinfleet.loadtest.sim.FleetSummary;
 import io.twinfleet.protocol.v1.Stage;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -68,7 +66,7 @@ public final class Demo implements Callable<Integer> {
     for (int port : new int[] {8080, 8558, 9042}) {
       requireFree(port); // before emptying the data directory a running demo may be using
     }
-    deleteRecursively(data);
+    Directories.deleteRecursively(data);
     Files.createDirectories(data);
     Path log = data.resolve("service.log").toAbsolutePath();
     System.setProperty("twinfleet.demo.log", log.toString());
@@ -202,24 +200,5 @@ public final class Demo implements Callable<Integer> {
 
   private static String fmt(double d) {
     return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-        Files.delete(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 }

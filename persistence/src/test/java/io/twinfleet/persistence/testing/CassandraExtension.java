@@ -1,11 +1,8 @@
 package io.twinfleet.persistence.testing;
 
+import io.twinfleet.persistence.Directories;
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -99,27 +96,8 @@ public final class CassandraExtension implements BeforeAllCallback, ParameterRes
         public void close() throws IOException {
             cassandra.close();
             if (!cassandra.isRunning()) {
-                deleteRecursively(cassandra.dataDirectory());
+                Directories.deleteRecursively(cassandra.dataDirectory());
             }
         }
-    }
-
-    static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }
