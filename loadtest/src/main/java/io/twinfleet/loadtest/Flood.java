@@ -1,6 +1,7 @@
 package io.twinfleet.loadtest;
 
 import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.twinfleet.protocol.v1.Reading;
@@ -52,7 +53,7 @@ final class Flood {
           start = System.nanoTime();
         }
         long t = time.nowMillis();
-        Timestamp ts = Timestamp.newBuilder().setSeconds(Math.floorDiv(t, 1000)).setNanos((int) Math.floorMod(t, 1000) * 1_000_000).build();
+        Timestamp ts = Timestamps.fromMillis(t);
         for (int s = 0; s < streams.count(); s++) {
           for (int k = 0; k < batch; k++) {
             streams.add(s, Reading.newBuilder().setDeviceId(deviceIds[next]).setObservedAt(ts).build());

@@ -164,7 +164,7 @@ public final class LoadTest implements Callable<Integer> {
         out.println("Freezing the fleet: no more changes, devices on line keep reporting; waiting for acks and decommissions...");
         sim.freeze(Duration.ofMinutes(2));
         verdict = referee(sim, time, channels.get(0), Referee.tolerance(time, stats));
-        result.put("referee", verdictJson(verdict, fleet, time));
+        result.put("referee", verdictJson(verdict));
         result.put("truth", ordered("fleet_uptime", fleet.fleetUptime(time.nowMillis()), "readings_sent", fleet.readings()));
         result.put("errors", stats.errors());
         result.put("error_examples", stats.firstMessages());
@@ -270,7 +270,7 @@ public final class LoadTest implements Callable<Integer> {
     return v;
   }
 
-  private Map<String, Object> verdictJson(Referee.Verdict v, Fleet fleet, ServiceTime time) {
+  private Map<String, Object> verdictJson(Referee.Verdict v) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("checked", v.checked());
     m.put("deferred", v.deferred());

@@ -1,5 +1,6 @@
 package io.twinfleet.loadtest;
 
+import com.google.protobuf.util.Timestamps;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -115,10 +116,6 @@ final class ReadingStreams implements AutoCloseable {
     return oldest == null || oldest.getKey() >= mark;
   }
 
-  long unacked() {
-    return lanes.stream().mapToLong(l -> l.unacked.size()).sum();
-  }
-
   @Override
   public void close() {
     for (Lane lane : lanes) {
@@ -212,7 +209,7 @@ final class ReadingStreams implements AutoCloseable {
       // how late the oldest reading of the batch (a resent one, say) reached its twin
       long oldest = Long.MAX_VALUE;
       for (Reading r : p.batch().getReadingsList()) {
-        oldest = Math.min(oldest, r.getObservedAt().getSeconds() * 1000 + r.getObservedAt().getNanos() / 1_000_000);
+        oldest = Math.min(oldest, Timestamps.toMillis(r.getObservedAt()));
       }
       stats.deliveryDelay.accumulate(time.nowMillis() - oldest);
       stats.readingsAccepted.add(ack.getAccepted());

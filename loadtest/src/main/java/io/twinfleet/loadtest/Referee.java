@@ -3,6 +3,7 @@ package io.twinfleet.loadtest;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
+import com.google.protobuf.util.Timestamps;
 import io.grpc.Status;
 import io.twinfleet.loadtest.sim.Fleet;
 import io.twinfleet.protocol.v1.Device;
@@ -195,8 +196,8 @@ final class Referee {
       out.add(new Mismatch(id, "online",
           fleet.online(i, t) + " (state " + state + ", last report stamped " + last + ", off line from "
               + last.plusMillis(fleet.offlineAfter(i)) + ", asked at " + java.time.Instant.ofEpochMilli(t) + ")",
-          d.getOnline() + " (last_seen " + java.time.Instant.ofEpochSecond(d.getLastSeen().getSeconds(), d.getLastSeen().getNanos())
-              + ", connectivity_since " + java.time.Instant.ofEpochSecond(d.getConnectivitySince().getSeconds(), d.getConnectivitySince().getNanos()) + ")"));
+          d.getOnline() + " (last_seen " + Timestamps.toString(d.getLastSeen())
+              + ", connectivity_since " + Timestamps.toString(d.getConnectivitySince()) + ")"));
     }
     check(out, id, "firmware_version", reported ? fleet.firmwareOf(i) : fleet.initialFirmwareOf(i), d.getFirmwareVersion());
     if (reported && fleet.modelOf(i).hasBattery()) {

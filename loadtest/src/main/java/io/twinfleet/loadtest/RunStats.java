@@ -22,7 +22,6 @@ public final class RunStats {
   final LongAdder registered = new LongAdder();
   final LongAdder claimed = new LongAdder();
   final LongAdder decommissioned = new LongAdder();
-  final LongAdder gets = new LongAdder();
   final LongAdder retries = new LongAdder();
   /** The longest a reading took from its stamp to its acknowledgement, in simulated milliseconds. */
   final LongAccumulator deliveryDelay = new LongAccumulator(Math::max, 0);

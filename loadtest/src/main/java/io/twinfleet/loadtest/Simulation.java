@@ -4,7 +4,7 @@ import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.twinfleet.loadtest.sim.DeviceModel;
@@ -176,9 +176,9 @@ final class Simulation implements AutoCloseable {
   /** Schedules {@code again} if the failure is worth retrying; otherwise counts it. */
   private boolean retry(Throwable t, int attempt, String call, Runnable again) {
     Status s = Status.fromThrowable(t);
-    boolean transient_ = s.getCode() == Status.Code.UNAVAILABLE || s.getCode() == Status.Code.DEADLINE_EXCEEDED
+    boolean retryable = s.getCode() == Status.Code.UNAVAILABLE || s.getCode() == Status.Code.DEADLINE_EXCEEDED
         || s.getCode() == Status.Code.RESOURCE_EXHAUSTED;
-    if (transient_ && attempt < ATTEMPTS) {
+    if (retryable && attempt < ATTEMPTS) {
       stats.retries.increment();
       background.schedule(again, attempt, TimeUnit.SECONDS);
       return true;
@@ -221,7 +221,6 @@ final class Simulation implements AutoCloseable {
               @Override
               public void onSuccess(Device d) {
                 outstanding.release();
-                stats.gets.increment();
                 stats.getLatency.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
               }
 
@@ -250,17 +249,9 @@ final class Simulation implements AutoCloseable {
     streams.awaitAcks(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
   }
 
-  boolean frozen() {
-    return frozen;
-  }
-
   /** How far the simulation runs behind the service clock, in simulated milliseconds. */
   long lagMillis() {
     return lagMillis;
-  }
-
-  long unackedBatches() {
-    return streams.unacked();
   }
 
   /** Why the simulation loop stopped, if it failed. */
@@ -326,7 +317,7 @@ final class Simulation implements AutoCloseable {
     DeviceModel m = fleet.modelOf(i);
     Reading.Builder r = Reading.newBuilder()
         .setDeviceId(fleet.deviceId(i))
-        .setObservedAt(Timestamp.newBuilder().setSeconds(Math.floorDiv(at, 1000)).setNanos((int) Math.floorMod(at, 1000) * 1_000_000))
+        .setObservedAt(Timestamps.fromMillis(at))
         .setFirmwareVersion(fleet.firmwareOf(i));
     if (m.hasBattery()) {
       r.setBatteryPercent(fleet.batteryPercent(i));

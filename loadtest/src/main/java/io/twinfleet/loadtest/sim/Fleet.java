@@ -528,20 +528,6 @@ public final class Fleet {
     return NEVER;
   }
 
-  public long previousStageBoundary(int i, long t) {
-    if (activatedAt[i] == 0 || state[i] == DECOMMISSIONED) {
-      return Long.MIN_VALUE;
-    }
-    long last = activatedAt[i];
-    for (int days : new int[] {30, 60, 90}) {
-      long b = activatedAt[i] + days * DAY;
-      if (b <= t) {
-        last = b;
-      }
-    }
-    return last;
-  }
-
   // ---- randomness: one SplitMix64 stream per device ----
 
   private double uniform(int i) {
