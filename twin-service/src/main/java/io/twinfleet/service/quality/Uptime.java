@@ -1,0 +1,74 @@
+package io.twinfleet.service.quality;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalDouble;
+
+/**
+ * Time-weighted uptime as DESIGN defines it: the share of a window, within a device's life, in which
+ * it was not offline. Pure arithmetic on half-open spans {@code [from, to)}; the twin supplies its
+ * offline spans and its life, the caller the window.
+ */
+public final class Uptime {
+
+  private Uptime() {}
+
+  /** A half-open span of time {@code [from, to)}. */
+  public record Span(Instant from, Instant to) {
+    public Span {
+      if (to.isBefore(from)) {
+        throw new IllegalArgumentException("span ends before it starts: " + from + " .. " + to);
+      }
+    }
+
+    Duration length() {
+      return Duration.between(from, to);
+    }
+
+    /** The part of this span inside {@code other}; empty (zero length) when they do not meet. */
+    Span within(Span other) {
+      Instant f = from.isAfter(other.from) ? from : other.from;
+      Instant t = to.isBefore(other.to) ? to : other.to;
+      return t.isAfter(f) ? new Span(f, t) : new Span(f, f);
+    }
+  }
+
+  /**
+   * The share of {@code window} that the device, alive during {@code life}, spent outside every one
+   * of {@code offline} (which may overlap each other and stick out of the window). Empty when the
+   * window holds no moment of the device's life: no uptime rather than a made-up 100%.
+   */
+  public static OptionalDouble share(Span life, List<Span> offline, Span window) {
+    Span counted = life.within(window);
+    if (counted.length().isZero()) {
+      return OptionalDouble.empty();
+    }
+    double down = downtime(offline, counted).toNanos();
+    return OptionalDouble.of(1 - down / counted.length().toNanos());
+  }
+
+  /** Total time inside {@code window} covered by {@code spans}, counting overlaps once. */
+  public static Duration downtime(List<Span> spans, Span window) {
+    List<Span> inside = new ArrayList<>(spans.size());
+    for (Span s : spans) {
+      Span w = s.within(window);
+      if (!w.length().isZero()) {
+        inside.add(w);
+      }
+    }
+    inside.sort(Comparator.comparing(Span::from));
+    Duration total = Duration.ZERO;
+    Instant reached = window.from();
+    for (Span s : inside) {
+      Instant from = s.from().isAfter(reached) ? s.from() : reached;
+      if (s.to().isAfter(from)) {
+        total = total.plus(Duration.between(from, s.to()));
+        reached = s.to();
+      }
+    }
+    return total;
+  }
+}
