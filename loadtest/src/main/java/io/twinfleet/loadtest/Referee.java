@@ -10,6 +10,7 @@ import io.twinfleet.protocol.v1.Device;
 import io.twinfleet.protocol.v1.DeviceServiceGrpc;
 import io.twinfleet.protocol.v1.GetDeviceRequest;
 import io.twinfleet.protocol.v1.Stage;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -192,10 +193,10 @@ final class Referee {
     check(out, id, "decommissioned", retired, d.getDecommissioned());
     if (!retired && fleet.online(i, t) != d.getOnline()) {
       // say enough to tell a late timer from a lost reading
-      java.time.Instant last = java.time.Instant.ofEpochMilli(fleet.lastSent(i));
+      Instant last = Instant.ofEpochMilli(fleet.lastSent(i));
       out.add(new Mismatch(id, "online",
           fleet.online(i, t) + " (state " + state + ", last report stamped " + last + ", off line from "
-              + last.plusMillis(fleet.offlineAfter(i)) + ", asked at " + java.time.Instant.ofEpochMilli(t) + ")",
+              + last.plusMillis(fleet.offlineAfter(i)) + ", asked at " + Instant.ofEpochMilli(t) + ")",
           d.getOnline() + " (last_seen " + Timestamps.toString(d.getLastSeen())
               + ", connectivity_since " + Timestamps.toString(d.getConnectivitySince()) + ")"));
     }

@@ -7,6 +7,7 @@ import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -87,7 +88,7 @@ public final class ServiceNode {
   }
 
   /** Why the node shut down, once it has begun to. */
-  public java.util.Optional<CoordinatedShutdown.Reason> shutdownReason() {
+  public Optional<CoordinatedShutdown.Reason> shutdownReason() {
     return CoordinatedShutdown.get(system).getShutdownReason();
   }
 
