@@ -25,17 +25,20 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Events written by earlier versions must still read. Each event type has a stored sample under
- * src/test/resources/stored-events (read from the module directory) (serializer id, manifest, CBOR bytes in base64) that must
- * deserialize to the same event today. A new event type needs a sample: run this test once with
- * -Dtwinfleet.write-stored-events=true to write the missing ones, and commit them. Never rewrite an
- * existing sample: a change that breaks one needs a migration instead.
+ * Events and snapshots written by earlier versions must still read. Each event type has a stored
+ * sample under src/test/resources/stored-events (read from the module directory): serializer id,
+ * manifest and CBOR bytes in base64, which must deserialize to the same event today. Snapshots of a
+ * twin's state have samples under stored-snapshots, one per version of the state's shape, each
+ * with the state it must read as today. A new event type or state shape needs a sample: run this
+ * test once with -Dtwinfleet.write-stored-events=true to write the missing ones, and commit them.
+ * Never rewrite an existing sample: a change that breaks one needs a migration instead.
  */
 class EventSerializationTest {
 
   private static final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseResources("serialization.conf"));
   private static final Instant T = Instant.parse("2026-11-01T09:30:15.123Z");
   private static final Path SAMPLES = Path.of("src/test/resources/stored-events");
+  private static final Path SNAPSHOTS = Path.of("src/test/resources/stored-snapshots");
 
   static final List<Event> SAMPLE_EVENTS = List.of(
       new DeviceRegistered("charger-ac22", "SN-0042", Duration.ofMinutes(5), "3.1.4", T),
@@ -55,6 +58,26 @@ class EventSerializationTest {
       new TelemetryCheckpointed(T, 64, true, T),
       new DeviceDecommissioned("cust-7", DecommissionReason.REPLACED, T));
 
+  /** A twin that registered, was claimed, reported, raised a fault and was checkpointed. */
+  static DeviceState sampleState() {
+    DeviceState s = DeviceState.UNREGISTERED;
+    for (Event e : List.of(
+        new DeviceRegistered("charger-ac22", "SN-0042", Duration.ofMinutes(5), "3.1.4", T),
+        new DeviceClaimed("cust-7", "carpark-3", "charger-ac22", T.plusSeconds(60)),
+        new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, T.plusSeconds(60)),
+        new CameOnline(T.plusSeconds(120)),
+        new DeviceActivated(T.plusSeconds(120)),
+        new StageChanged(Stage.ONBOARDING, Stage.DAY_30, T.plusSeconds(120)),
+        new FaultRaised("E42", Severity.CRITICAL, T.plusSeconds(180)),
+        new TelemetryCheckpointed(T.plusSeconds(900), 64, false, T.plusSeconds(900)))) {
+      s = DeviceTwin.apply(s, e);
+    }
+    return s;
+  }
+
+  /** The snapshot of {@link #sampleState()} each earlier version of the state's shape wrote. */
+  static final List<String> SNAPSHOT_VERSIONS = List.of("state-v1.txt");
+
   @AfterAll
   static void tearDown() {
     testKit.shutdownTestKit();
@@ -73,17 +96,38 @@ class EventSerializationTest {
     for (Event event : SAMPLE_EVENTS) {
       String name = event.getClass().getSimpleName() + ".txt";
       if (write && !Files.exists(SAMPLES.resolve(name))) {
-        Serializer serializer = serialization.findSerializerFor(event);
-        String sample = serializer.identifier() + "\n" + Serializers.manifestFor(serializer, event) + "\n"
-            + Base64.getEncoder().encodeToString(serializer.toBinary(event)) + "\n";
-        Files.createDirectories(SAMPLES);
-        Files.writeString(SAMPLES.resolve(name), sample);
+        write(serialization, event, SAMPLES.resolve(name));
       }
       Path sample = SAMPLES.resolve(name);
       assertTrue(Files.exists(sample), "no stored sample of " + event.getClass().getSimpleName() + " (see class comment)");
-      String[] lines = Files.readString(sample, StandardCharsets.US_ASCII).split("\n");
-      Object read = serialization.deserialize(Base64.getDecoder().decode(lines[2]), Integer.parseInt(lines[0]), lines[1]).get();
-      assertEquals(event, read, name);
+      assertEquals(event, read(serialization, sample), name);
     }
+  }
+
+  @Test
+  void aStoredSnapshotOfEachShapeStillReads() throws IOException {
+    Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+    DeviceState state = sampleState();
+    String current = SNAPSHOT_VERSIONS.get(SNAPSHOT_VERSIONS.size() - 1);
+    if (Boolean.getBoolean("twinfleet.write-stored-events") && !Files.exists(SNAPSHOTS.resolve(current))) {
+      write(serialization, state, SNAPSHOTS.resolve(current));
+    }
+    for (String name : SNAPSHOT_VERSIONS) {
+      assertTrue(Files.exists(SNAPSHOTS.resolve(name)), "no stored snapshot " + name + " (see class comment)");
+      assertEquals(state, read(serialization, SNAPSHOTS.resolve(name)), name);
+    }
+  }
+
+  private static void write(Serialization serialization, Object value, Path file) throws IOException {
+    Serializer serializer = serialization.findSerializerFor(value);
+    String sample = serializer.identifier() + "\n" + Serializers.manifestFor(serializer, value) + "\n"
+        + Base64.getEncoder().encodeToString(serializer.toBinary(value)) + "\n";
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, sample);
+  }
+
+  private static Object read(Serialization serialization, Path file) throws IOException {
+    String[] lines = Files.readString(file, StandardCharsets.US_ASCII).split("\n");
+    return serialization.deserialize(Base64.getDecoder().decode(lines[2]), Integer.parseInt(lines[0]), lines[1]).get();
   }
 }
