@@ -134,7 +134,7 @@ public final class LoadTest implements Callable<Integer> {
           "in_flight", inFlight, "get_rate", getRate, "prefix", ids, "target", target));
 
       Long heapBefore = serverPid == null ? null : ServerHeap.usedAfterFullGc(serverPid);
-      RunStats stats = new RunStats();
+      RunStats stats = new RunStats(fleet);
       Referee.Verdict verdict;
       try (Simulation sim = new Simulation(fleet, time, channels, batch, inFlight, stats)) {
         sim.start();
@@ -163,7 +163,7 @@ public final class LoadTest implements Callable<Integer> {
 
         out.println("Freezing the fleet: no more changes, devices on line keep reporting; waiting for acks and decommissions...");
         sim.freeze(Duration.ofMinutes(2));
-        verdict = referee(sim, time, channels.get(0), Referee.tolerance(time, stats));
+        verdict = referee(sim, time, channels.get(0), stats);
         result.put("referee", verdictJson(verdict));
         result.put("truth", ordered("fleet_uptime", fleet.fleetUptime(time.nowMillis()), "readings_sent", fleet.readings()));
         result.put("errors", stats.errors());
@@ -246,7 +246,7 @@ public final class LoadTest implements Callable<Integer> {
     return m;
   }
 
-  private Referee.Verdict referee(Simulation sim, ServiceTime time, ManagedChannel channel, long tolerance) throws InterruptedException {
+  private Referee.Verdict referee(Simulation sim, ServiceTime time, ManagedChannel channel, RunStats stats) throws InterruptedException {
     Fleet fleet = sim.fleet();
     int every;
     if (verify.equals("none")) {
@@ -258,9 +258,9 @@ public final class LoadTest implements Callable<Integer> {
       every = sample <= 0 ? 0 : Math.max(1, fleet.size() / sample);
     }
     if (every == 0) {
-      return new Referee.Verdict(0, 0, 0, 0, 0, List.of());
+      return Referee.Verdict.none();
     }
-    Referee referee = new Referee(fleet, time, DeviceServiceGrpc.newFutureStub(channel), tolerance);
+    Referee referee = Referee.of(fleet, time, DeviceServiceGrpc.newFutureStub(channel), stats);
     Progress.Bar checked = new Progress.Bar();
     int step = every;
     Referee.Verdict v;
@@ -278,6 +278,10 @@ public final class LoadTest implements Callable<Integer> {
     m.put("online_service", v.serviceOnline());
     m.put("online_truth", v.trueOnline());
     m.put("active", v.active());
+    boolean measured = !Double.isNaN(v.uptime().truth());
+    m.put("fleet_uptime_service", measured ? v.uptime().service() : null);
+    m.put("fleet_uptime_truth", measured ? v.uptime().truth() : null);
+    m.put("fleet_uptime_tolerance", measured ? v.uptime().tolerance() : null);
     m.put("passed", v.passed());
     m.put("mismatch_list", v.mismatches().stream().limit(1000).map(Referee.Mismatch::toString).toList());
     return m;
@@ -359,8 +363,12 @@ public final class LoadTest implements Callable<Integer> {
       }
     }
     Map<String, Object> truth = (Map<String, Object>) result.get("truth");
-    out.printf(Locale.ROOT, "Fleet uptime (truth) %.2f%%; on line now: service %,d, truth %,d of %,d active devices checked%n",
-        100 * (double) truth.get("fleet_uptime"), v.serviceOnline(), v.trueOnline(), v.active());
+    out.printf(Locale.ROOT, "Fleet uptime        %.3f%% since activation (truth, whole fleet)%n", 100 * (double) truth.get("fleet_uptime"));
+    if (!Double.isNaN(v.uptime().truth())) {
+      out.printf(Locale.ROOT, "  devices checked   service %.3f%%, truth %.3f%% (may differ by %.3f%%)%n",
+          100 * v.uptime().service(), 100 * v.uptime().truth(), 100 * v.uptime().tolerance());
+    }
+    out.printf(Locale.ROOT, "On line now         service %,d, truth %,d of %,d active devices checked%n", v.serviceOnline(), v.trueOnline(), v.active());
     Map<String, Long> errors = (Map<String, Long>) result.get("errors");
     out.println("Errors by status    " + (errors.isEmpty() ? "none" : errors));
     ((Map<String, String>) result.get("error_examples")).forEach((k, msg) -> out.println("  e.g. " + k + ": " + msg));

@@ -206,12 +206,11 @@ final class ReadingStreams implements AutoCloseable {
         failures = 0;
       }
       stats.ackLatency.recordValue(Math.max(1, (System.nanoTime() - p.sentNanos()) / 1000));
-      // how late the oldest reading of the batch (a resent one, say) reached its twin
-      long oldest = Long.MAX_VALUE;
+      // how late each reading (a resent one, say) reached its twin, at most
+      long now = time.nowMillis();
       for (Reading r : p.batch().getReadingsList()) {
-        oldest = Math.min(oldest, Timestamps.toMillis(r.getObservedAt()));
+        stats.delivered(r.getDeviceId(), now - Timestamps.toMillis(r.getObservedAt()));
       }
-      stats.deliveryDelay.accumulate(time.nowMillis() - oldest);
       stats.readingsAccepted.add(ack.getAccepted());
       for (Rejection r : ack.getRejectionsList()) {
         int attempt = p.attempts()[r.getIndex()];

@@ -10,25 +10,37 @@ import io.twinfleet.protocol.v1.Device;
 import io.twinfleet.protocol.v1.DeviceServiceGrpc;
 import io.twinfleet.protocol.v1.GetDeviceRequest;
 import io.twinfleet.protocol.v1.Stage;
+import io.twinfleet.protocol.v1.Uptime;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
+import java.util.function.IntToLongFunction;
 
 /**
  * Compares what the service says about each device with what really happened to it: on line or
- * not, battery, firmware, journey stage and decommissioning. Run it on a frozen fleet (see {@link
+ * not, battery, firmware, journey stage, decommissioning and off-line time since activation; then
+ * the fleet's uptime over the devices checked. Run it on a frozen fleet (see {@link
  * Simulation#freeze}), where nothing changes but time.
  *
  * <p>Some truths are not yet settled when a device is asked about: one that went quiet is on line
  * until its off-line threshold passes, and a stage flips at its milestone. A device within {@code
  * tolerance} of such a moment is asked again once it has passed, so the verdict never depends on
  * how the request raced a timer.
+ *
+ * <p>Off-line time cannot match to the millisecond: the service starts an episode at the last
+ * reading's arrival plus the threshold and ends it at the next arrival, where the truth uses the
+ * readings' stamps. Both ends are late by at most the longest delivery of the run, so each ended
+ * episode's length may differ by that much; the episode still open may differ by that plus how long
+ * the question took. A device's off-line time is allowed the sum, and the fleet's uptime what
+ * those allowances and the same on each device's life add up to.
  */
 final class Referee {
 
@@ -41,9 +53,47 @@ final class Referee {
   }
 
   /** The verdict. {@code serviceOnline} and {@code trueOnline} count devices on line among those checked. */
-  record Verdict(long checked, long deferred, long serviceOnline, long trueOnline, long active, List<Mismatch> mismatches) {
+  record Verdict(long checked, long deferred, long serviceOnline, long trueOnline, long active, FleetUptime uptime,
+      List<Mismatch> mismatches) {
     boolean passed() {
       return mismatches.isEmpty();
+    }
+
+    static Verdict none() {
+      return new Verdict(0, 0, 0, 0, 0, FleetUptime.NONE, List.of());
+    }
+  }
+
+  /**
+   * Fleet uptime since activation over the devices checked, as the service and the truth count it,
+   * and how far apart the two may be given the allowed difference per device.
+   */
+  record FleetUptime(double service, double truth, double tolerance) {
+    static final FleetUptime NONE = new FleetUptime(Double.NaN, Double.NaN, 0);
+
+    boolean agrees() {
+      return Double.isNaN(truth) || Math.abs(service - truth) <= tolerance;
+    }
+  }
+
+  /** Running sums of life and off-line time, in milliseconds, over the devices checked. */
+  private static final class UptimeSums {
+    final AtomicLong serviceLife = new AtomicLong();
+    final AtomicLong serviceOffline = new AtomicLong();
+    final AtomicLong trueLife = new AtomicLong();
+    final AtomicLong trueOffline = new AtomicLong();
+    final AtomicLong allowedOffline = new AtomicLong();
+    final AtomicLong allowedLife = new AtomicLong();
+
+    FleetUptime result() {
+      if (trueLife.get() == 0 || serviceLife.get() == 0) {
+        return FleetUptime.NONE;
+      }
+      double life = Math.min(trueLife.get(), serviceLife.get());
+      return new FleetUptime(
+          1 - (double) serviceOffline.get() / serviceLife.get(),
+          1 - (double) trueOffline.get() / trueLife.get(),
+          (allowedOffline.get() + allowedLife.get()) / life);
     }
   }
 
@@ -53,16 +103,26 @@ final class Referee {
   private final ServiceTime time;
   private final DeviceServiceGrpc.DeviceServiceFutureStub devices;
   private final long toleranceMillis;
+  private final IntToLongFunction deliveryMillis;
 
   /**
    * @param toleranceMillis simulated time around a threshold or milestone within which a device's
    *     state is not judged yet (cover the ack latency and the service's timer resolution)
+   * @param deliveryMillis per device, the longest one of its readings took from its stamp to its
+   *     acknowledgement, in simulated time: how late the service may have seen any of them
    */
-  Referee(Fleet fleet, ServiceTime time, DeviceServiceGrpc.DeviceServiceFutureStub devices, long toleranceMillis) {
+  Referee(Fleet fleet, ServiceTime time, DeviceServiceGrpc.DeviceServiceFutureStub devices, long toleranceMillis,
+      IntToLongFunction deliveryMillis) {
     this.fleet = fleet;
     this.time = time;
     this.devices = devices;
     this.toleranceMillis = toleranceMillis;
+    this.deliveryMillis = deliveryMillis;
+  }
+
+  /** A referee for the run {@code stats} describe. */
+  static Referee of(Fleet fleet, ServiceTime time, DeviceServiceGrpc.DeviceServiceFutureStub devices, RunStats stats) {
+    return new Referee(fleet, time, devices, tolerance(time, stats), stats::deliveryDelay);
   }
 
   /**
@@ -83,6 +143,7 @@ final class Referee {
     AtomicLong trueOnline = new AtomicLong();
     AtomicLong active = new AtomicLong();
     AtomicLong deferredTotal = new AtomicLong();
+    UptimeSums uptime = new UptimeSums();
     List<Integer> todo = new ArrayList<>();
     for (int i = 0; i < fleet.size(); i++) {
       if (include.test(i)) {
@@ -110,7 +171,7 @@ final class Referee {
                 if (unsettled > 0 && !last) {
                   deferred.add(new long[] {i, unsettled});
                 } else {
-                  compare(i, d, answered, mismatches);
+                  compare(i, d, asked, answered, mismatches, uptime);
                   checked.incrementAndGet();
                   progress.increment();
                   if (activeAt(i)) {
@@ -152,7 +213,12 @@ final class Referee {
     }
     List<Mismatch> sorted = new ArrayList<>(mismatches);
     sorted.sort((a, b) -> a.deviceId().compareTo(b.deviceId()));
-    return new Verdict(checked.get(), deferredTotal.get(), serviceOnline.get(), trueOnline.get(), active.get(), sorted);
+    FleetUptime fleetUptime = uptime.result();
+    if (!fleetUptime.agrees()) {
+      sorted.add(new Mismatch("fleet", "uptime since activation", percent(fleetUptime.truth()) + " ± " + percent(fleetUptime.tolerance()),
+          percent(fleetUptime.service())));
+    }
+    return new Verdict(checked.get(), deferredTotal.get(), serviceOnline.get(), trueOnline.get(), active.get(), fleetUptime, sorted);
   }
 
   private boolean activeAt(int i) {
@@ -183,7 +249,15 @@ final class Referee {
     return until;
   }
 
-  private void compare(int i, Device d, long t, List<Mismatch> out) {
+  private static long millis(com.google.protobuf.Duration d) {
+    return com.google.protobuf.util.Durations.toMillis(d);
+  }
+
+  private static String percent(double share) {
+    return String.format(Locale.ROOT, "%.4f%%", 100 * share);
+  }
+
+  private void compare(int i, Device d, long asked, long t, List<Mismatch> out, UptimeSums uptime) {
     String id = fleet.deviceId(i);
     byte state = fleet.state(i);
     Stage stage = fleet.stage(i, t);
@@ -201,6 +275,36 @@ final class Referee {
               + ", connectivity_since " + Timestamps.toString(d.getConnectivitySince()) + ")"));
     }
     check(out, id, "firmware_version", reported ? fleet.firmwareOf(i) : fleet.initialFirmwareOf(i), d.getFirmwareVersion());
+    if (!reported) {
+      if (d.hasUptimeSinceActivation()) {
+        out.add(new Mismatch(id, "uptime_since_activation", "none (never reported)", d.getUptimeSinceActivation().toString().trim()));
+      }
+    } else if (!d.hasUptimeSinceActivation()) {
+      out.add(new Mismatch(id, "uptime_since_activation", "set (activated)", "none"));
+    } else {
+      Uptime u = d.getUptimeSinceActivation();
+      long offline = millis(u.getOffline());
+      long trueOffline = fleet.offlineMillis(i, t);
+      long delivery = deliveryMillis.applyAsLong(i);
+      long allowed = (fleet.offlineEpisodes(i) + 1L) * delivery + (t - asked);
+      if (Math.abs(offline - trueOffline) > allowed) {
+        out.add(new Mismatch(id, "uptime_since_activation.offline",
+            Duration.ofMillis(trueOffline) + " ± " + Duration.ofMillis(allowed) + " (" + fleet.offlineEpisodes(i) + " ended episodes)",
+            Duration.ofMillis(offline) + " of " + Duration.ofMillis(millis(u.getCounted())) + " counted"));
+      }
+      long life = millis(u.getCounted());
+      long trueLife = fleet.lifeMillis(i, t);
+      if (Math.abs(life - trueLife) > delivery + (t - asked)) {
+        out.add(new Mismatch(id, "uptime_since_activation.counted",
+            Duration.ofMillis(trueLife) + " ± " + Duration.ofMillis(delivery + (t - asked)), Duration.ofMillis(life).toString()));
+      }
+      uptime.serviceLife.addAndGet(life);
+      uptime.serviceOffline.addAndGet(offline);
+      uptime.trueLife.addAndGet(trueLife);
+      uptime.trueOffline.addAndGet(trueOffline);
+      uptime.allowedOffline.addAndGet(allowed);
+      uptime.allowedLife.addAndGet(delivery + (t - asked));
+    }
     if (reported && fleet.modelOf(i).hasBattery()) {
       check(out, id, "battery_percent", fleet.batteryPercent(i), d.hasBatteryPercent() ? d.getBatteryPercent() : null);
     } else if (d.hasBatteryPercent()) {

@@ -3,6 +3,8 @@ package io.twinfleet.loadtest;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import io.twinfleet.loadtest.sim.Fleet;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
@@ -27,6 +29,35 @@ public final class RunStats {
   final LongAccumulator deliveryDelay = new LongAccumulator(Math::max, 0);
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final Map<String, String> firstMessages = new ConcurrentHashMap<>();
+  private final Fleet fleet;
+  /** Per device of {@link #fleet}, the longest one of its readings took, in simulated milliseconds. */
+  private final AtomicIntegerArray deviceDelivery;
+
+  /** Statistics of a run that does not follow single devices (a flood, say). */
+  RunStats() {
+    this(null);
+  }
+
+  /** Statistics of a run of {@code fleet}, also following each device's delivery delay. */
+  RunStats(Fleet fleet) {
+    this.fleet = fleet;
+    this.deviceDelivery = new AtomicIntegerArray(fleet == null ? 0 : fleet.size());
+  }
+
+  /** A reading of {@code deviceId} was acknowledged {@code delayMillis} (simulated) after its stamp. */
+  void delivered(String deviceId, long delayMillis) {
+    deliveryDelay.accumulate(delayMillis);
+    int i = fleet == null ? -1 : fleet.indexOf(deviceId);
+    if (i >= 0) {
+      int d = (int) Math.min(Integer.MAX_VALUE, Math.max(0, delayMillis));
+      deviceDelivery.accumulateAndGet(i, d, Math::max);
+    }
+  }
+
+  /** The longest one of device {@code i}'s readings took, or the longest of all if devices are not followed. */
+  long deliveryDelay(int i) {
+    return i < deviceDelivery.length() ? deviceDelivery.get(i) : deliveryDelay.get();
+  }
 
   /** Counts an error of {@code what} (e.g. "reading", "RegisterDevice") with status {@code code}. */
   void error(String what, String code, String message) {

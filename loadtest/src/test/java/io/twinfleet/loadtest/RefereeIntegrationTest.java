@@ -63,7 +63,7 @@ class RefereeIntegrationTest {
         Duration.ofDays(1), Duration.ofDays(20));
     Fleet fleet = Fleet.plan(17, 300, 60, "it-", lively, 2);
     List<ManagedChannel> channels = Channels.open("127.0.0.1:" + node.grpcPort(), 2);
-    RunStats stats = new RunStats();
+    RunStats stats = new RunStats(fleet);
     try {
       ServiceTime time = ServiceTime.sync(channels.get(0));
       assertEquals(SPEED, time.speed(), "the client reads the service's clock speed from its responses");
@@ -84,13 +84,19 @@ class RefereeIntegrationTest {
             "the scenario has active, onboarding and unclaimed devices: " + truth);
         assertTrue(stats.decommissioned.sum() > 0 && fleet.readings() > 10_000, "devices were decommissioned and readings sent");
 
-        Referee referee = new Referee(fleet, time, DeviceServiceGrpc.newFutureStub(channels.get(0)), Referee.tolerance(time, stats));
+        Referee referee = Referee.of(fleet, time, DeviceServiceGrpc.newFutureStub(channels.get(0)), stats);
         Referee.Verdict verdict = referee.verify(i -> true, 32, Progress.NONE);
         assertEquals(List.of(), verdict.mismatches().stream().limit(20).toList(),
             verdict.mismatches().size() + " mismatches; errors " + stats.errors() + " " + stats.firstMessages());
         assertEquals(fleet.size(), verdict.checked());
         assertEquals(verdict.trueOnline(), verdict.serviceOnline());
         assertTrue(verdict.serviceOnline() < verdict.active(), "some devices are off line at the end");
+        Referee.FleetUptime uptime = verdict.uptime();
+        assertTrue(uptime.truth() < 0.99 && uptime.truth() > 0.5, "the fleet lost some uptime: " + uptime);
+        assertTrue(uptime.agrees(), uptime.toString()); // also a mismatch, so this is belt and braces
+        // At x1000 a reading's delivery (batching, the tick, the ack) is minutes of simulated time, and
+        // the bound allows each device's longest per episode; the per-device checks are the sharp ones.
+        assertTrue(uptime.tolerance() < 0.05, "the comparison is tight enough to mean something: " + uptime);
       }
       assertEquals(0, stats.errorCount(), "errors: " + stats.errors() + " " + stats.firstMessages());
     } finally {

@@ -25,7 +25,7 @@ class RefereeTest {
   }
 
   private static Referee referee(Fleet fleet) {
-    return new Referee(fleet, ServiceTime.fixed(Instant.ofEpochMilli(T0), 1), null, TOLERANCE);
+    return new Referee(fleet, ServiceTime.fixed(Instant.ofEpochMilli(T0), 1), null, TOLERANCE, i -> TOLERANCE);
   }
 
   @Test

@@ -72,6 +72,7 @@ public final class Fleet {
   private final long[] activatedAt;
   private final long[] lastSent;
   private final long[] offlineMillis;
+  private final int[] offlineEpisodes;
   private final long[] decommissionedAt;
   private final boolean[] batteryLow;
   private final int[] batteryLowEpisodes;
@@ -110,6 +111,7 @@ public final class Fleet {
     activatedAt = new long[size];
     lastSent = new long[size];
     offlineMillis = new long[size];
+    offlineEpisodes = new int[size];
     decommissionedAt = new long[size];
     batteryLow = new boolean[size];
     batteryLowEpisodes = new int[size];
@@ -284,7 +286,11 @@ public final class Fleet {
           due[i] = NEVER;
           return Step.NOTHING;
         }
-        offlineMillis[i] += Math.max(0, t - (lastSent[i] + offlineAfter(i)));
+        long offline = t - (lastSent[i] + offlineAfter(i));
+        if (offline > 0) {
+          offlineMillis[i] += offline;
+          offlineEpisodes[i]++;
+        }
         state[i] = ONLINE;
         nextDropAt[i] = t + exponential(i, betweenDrops(i));
         return report(i, t, false);
@@ -348,6 +354,23 @@ public final class Fleet {
 
   public String deviceId(int i) {
     return prefix + "d" + i;
+  }
+
+  /** The number of the device with id {@code deviceId}, or -1 if it is not one of this fleet's. */
+  public int indexOf(String deviceId) {
+    int at = prefix.length() + 1;
+    if (!deviceId.startsWith(prefix) || deviceId.length() <= at || deviceId.charAt(at - 1) != 'd') {
+      return -1;
+    }
+    int i = 0;
+    for (int k = at; k < deviceId.length(); k++) {
+      char c = deviceId.charAt(k);
+      if (c < '0' || c > '9' || i > (size - 1) / 10) {
+        return -1;
+      }
+      i = 10 * i + (c - '0');
+    }
+    return i < size ? i : -1;
   }
 
   public String siteId(int i) {
@@ -463,22 +486,42 @@ public final class Fleet {
   }
 
   /**
-   * Off-line time as the service defines it (from the last report plus the off-line threshold until
-   * the next report), summed over active devices, and their active time, up to {@code t}.
+   * Device {@code i}'s life up to {@code t}, as the service counts uptime: from its first report after
+   * the claim to its decommissioning; zero if it never reported.
    */
+  public long lifeMillis(int i, long t) {
+    if (activatedAt[i] == 0) {
+      return 0;
+    }
+    long end = state[i] == DECOMMISSIONED ? decommissionedAt[i] : t;
+    return Math.max(0, end - activatedAt[i]);
+  }
+
+  /**
+   * Off-line time in device {@code i}'s life up to {@code t} as the service defines it: from the
+   * last report plus the off-line threshold until the next report, or until {@code t} or the
+   * decommissioning for the episode still open.
+   */
+  public long offlineMillis(int i, long t) {
+    if (activatedAt[i] == 0) {
+      return 0;
+    }
+    long end = state[i] == DECOMMISSIONED ? decommissionedAt[i] : t;
+    return offlineMillis[i] + Math.max(0, end - (lastSent[i] + offlineAfter(i)));
+  }
+
+  /** How many off-line episodes of device {@code i} have ended (the one still open not counted). */
+  public int offlineEpisodes(int i) {
+    return offlineEpisodes[i];
+  }
+
+  /** The share of all active devices' life up to {@code t} that they were not off line. */
   public double fleetUptime(long t) {
     double life = 0;
     double down = 0;
     for (int i = 0; i < size; i++) {
-      if (activatedAt[i] == 0) {
-        continue;
-      }
-      long end = state[i] == DECOMMISSIONED ? decommissionedAt[i] : t;
-      life += end - activatedAt[i];
-      down += offlineMillis[i];
-      if (state[i] == OFFLINE || state[i] == RETIRING || state[i] == DECOMMISSIONED) {
-        down += Math.max(0, end - (lastSent[i] + offlineAfter(i)));
-      }
+      life += lifeMillis(i, t);
+      down += offlineMillis(i, t);
     }
     return life == 0 ? 1 : 1 - down / life;
   }

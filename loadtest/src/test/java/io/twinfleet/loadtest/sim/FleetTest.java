@@ -35,6 +35,17 @@ class FleetTest {
   }
 
   @Test
+  void deviceIdsMapBackToTheirNumbers() {
+    Fleet f = Fleet.plan(1, 120, 30, "lt-", FleetProfile.defaults(), 2);
+    for (int i = 0; i < f.size(); i++) {
+      assertEquals(i, f.indexOf(f.deviceId(i)));
+    }
+    for (String other : new String[] {"lt-d120", "lt-d", "lt-s3", "xx-d3", "lt-d3x", "lt-d-1", "lt-d99999999999", ""}) {
+      assertEquals(-1, f.indexOf(other), other);
+    }
+  }
+
+  @Test
   void layoutIsDeterministicForASeed() {
     Fleet a = Fleet.plan(42, 5_000, 1_000, "x-", FleetProfile.defaults(), 2);
     Fleet b = Fleet.plan(42, 5_000, 1_000, "x-", FleetProfile.defaults(), 2);
@@ -130,21 +141,30 @@ class FleetTest {
     long lastReport = 0;
     long end = first + 60 * DAY;
     int drops = 0;
+    int episodes = 0;
     while (f.due(0) <= end) {
       long t = f.due(0);
       byte before = f.state(0);
       Fleet.Step step = f.step(0, t, false);
       if (step == Fleet.Step.REPORT) {
         if (before == Fleet.OFFLINE) {
-          expectedOffline += Math.max(0, t - (lastReport + f.offlineAfter(0)));
+          long offline = t - (lastReport + f.offlineAfter(0));
+          if (offline > 0) {
+            expectedOffline += offline;
+            episodes++;
+          }
           drops++;
         }
         lastReport = t;
       }
     }
     assertTrue(drops > 20, "it dropped " + drops + " times");
+    assertTrue(episodes < drops, "drops shorter than the threshold are no offline episode: " + episodes + " of " + drops);
+    assertEquals(episodes, f.offlineEpisodes(0));
     long life = end - first;
     long openEpisode = f.state(0) == Fleet.OFFLINE ? Math.max(0, end - (lastReport + f.offlineAfter(0))) : 0;
+    assertEquals(life, f.lifeMillis(0, end));
+    assertEquals(expectedOffline + openEpisode, f.offlineMillis(0, end));
     assertEquals(1 - (double) (expectedOffline + openEpisode) / life, f.fleetUptime(end), 1e-9);
     assertTrue(f.fleetUptime(end) < 0.95 && f.fleetUptime(end) > 0.5, "uptime " + f.fleetUptime(end));
   }

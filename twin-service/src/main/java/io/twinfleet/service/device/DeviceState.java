@@ -2,9 +2,11 @@ package io.twinfleet.service.device;
 
 import io.twinfleet.service.CborSerializable;
 import io.twinfleet.service.device.DeviceTwin.*;
+import io.twinfleet.service.quality.Uptime.Span;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -34,9 +36,88 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
   /** The journey stage and its milestones. */
   record Journey(Stage stage, Instant stageSince, Instant activatedAt) implements CborSerializable {}
 
-  /** Online or offline since when, and the last stored sighting (null until the first report). */
-  record Connectivity(boolean online, Instant since, Instant lastSeen) implements CborSerializable {
-    static final Connectivity NEVER_SEEN = new Connectivity(false, null, null);
+  /**
+   * Online or offline since when, and the last stored sighting (null until the first report).
+   * {@code lastSeenExact} when that sighting was stored as the twin stopped gracefully, so it is the
+   * real last sighting; otherwise memory may have held a newer one, by up to a checkpoint interval.
+   */
+  record Connectivity(boolean online, Instant since, Instant lastSeen, boolean lastSeenExact) implements CborSerializable {
+    static final Connectivity NEVER_SEEN = new Connectivity(false, null, null, false);
+  }
+
+  /**
+   * The device's offline episodes within its life (after activation) that have ended: those that
+   * ended within the last {@link #KEPT} as {@code [from, to)} pairs of epoch milliseconds, oldest
+   * first, and the offline time of every ended episode since activation. The episode still open is
+   * not here: it is the connectivity's {@code since}.
+   *
+   * <p>Bounded: beyond {@link #MAX_SPANS} episodes the two closest are merged (the gap between them
+   * then counts as offline), so a device flapping all month costs at most 16 KB.
+   */
+  record OfflineHistory(long[] spans, long totalMillis) implements CborSerializable {
+    static final OfflineHistory NONE = new OfflineHistory(new long[0], 0);
+    static final Duration KEPT = Duration.ofDays(30);
+    static final int MAX_SPANS = 1000;
+
+    /** With the episode {@code [from, to)} ended, episodes that ended more than {@link #KEPT} before it dropped. */
+    OfflineHistory ended(Instant from, Instant to) {
+      long f = from.toEpochMilli();
+      long t = to.toEpochMilli();
+      if (t <= f) {
+        return this;
+      }
+      long keptAfter = t - KEPT.toMillis();
+      int first = 0;
+      while (first < spans.length && spans[first + 1] < keptAfter) {
+        first += 2;
+      }
+      long[] next = Arrays.copyOfRange(spans, first, spans.length + 2);
+      next[next.length - 2] = f;
+      next[next.length - 1] = t;
+      return new OfflineHistory(next.length > 2 * MAX_SPANS ? mergeClosest(next) : next, totalMillis + (t - f));
+    }
+
+    private static long[] mergeClosest(long[] s) {
+      int closest = 0; // index of the first span of the pair
+      for (int i = 2; i + 2 < s.length; i += 2) {
+        if (s[i + 2] - s[i + 1] < s[closest + 2] - s[closest + 1]) {
+          closest = i;
+        }
+      }
+      long[] merged = new long[s.length - 2];
+      System.arraycopy(s, 0, merged, 0, closest + 1);
+      merged[closest + 1] = s[closest + 3];
+      System.arraycopy(s, closest + 4, merged, closest + 2, s.length - closest - 4);
+      return merged;
+    }
+
+    /** The kept episodes as spans, oldest first. */
+    List<Span> recent() {
+      List<Span> out = new ArrayList<>(spans.length / 2 + 1);
+      for (int i = 0; i < spans.length; i += 2) {
+        out.add(new Span(Instant.ofEpochMilli(spans[i]), Instant.ofEpochMilli(spans[i + 1])));
+      }
+      return out;
+    }
+
+    boolean none() {
+      return spans.length == 0 && totalMillis == 0;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof OfflineHistory h && totalMillis == h.totalMillis && Arrays.equals(spans, h.spans);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * Arrays.hashCode(spans) + Long.hashCode(totalMillis);
+    }
+
+    @Override
+    public String toString() {
+      return "OfflineHistory[" + spans.length / 2 + " kept, " + Duration.ofMillis(totalMillis) + " in all]";
+    }
   }
 
   /** Reported values as last stored. */
@@ -53,8 +134,16 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
       Journey journey,
       Connectivity connectivity,
       Telemetry telemetry,
-      DecommissionReason decommissioned)
+      DecommissionReason decommissioned,
+      OfflineHistory offline)
       implements DeviceState {
+
+    public Registered {
+      // Snapshots from before offline histories were kept have none; most twins share the empty one.
+      if (offline == null || offline.none()) {
+        offline = OfflineHistory.NONE;
+      }
+    }
 
     public static Registered of(DeviceRegistered e) {
       return new Registered(
@@ -64,7 +153,8 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
           new Journey(Stage.UNCLAIMED, e.at(), null),
           Connectivity.NEVER_SEEN,
           new Telemetry(null, false, e.firmwareVersion() == null ? null : e.firmwareVersion().intern(), false, List.of()),
-          null);
+          null,
+          OfflineHistory.NONE);
     }
 
     public boolean retired() {
@@ -77,6 +167,11 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
 
     public boolean activated() {
       return journey.activatedAt() != null;
+    }
+
+    /** When the device was decommissioned, or null. */
+    public Instant retiredAt() {
+      return retired() ? journey.stageSince() : null;
     }
 
     public boolean hasCriticalFault() {
@@ -100,16 +195,22 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     Registered cameOnline(CameOnline e) {
-      return withConnectivity(new Connectivity(true, e.at(), e.at()));
+      Connectivity c = connectivity;
+      OfflineHistory history = offline;
+      if (!c.online() && c.since() != null && activated()) {
+        Instant from = c.since().isAfter(journey.activatedAt()) ? c.since() : journey.activatedAt();
+        history = offline.ended(from, e.at());
+      }
+      return new Registered(identity, owner, journey, new Connectivity(true, e.at(), e.at(), false), telemetry, decommissioned, history);
     }
 
     Registered wentOffline(WentOffline e) {
-      return withConnectivity(new Connectivity(false, e.at(), connectivity.lastSeen()));
+      return withConnectivity(new Connectivity(false, e.at(), connectivity.lastSeen(), connectivity.lastSeenExact()));
     }
 
     Registered checkpointed(TelemetryCheckpointed e) {
       Telemetry t = telemetry;
-      return withConnectivity(new Connectivity(connectivity.online(), connectivity.since(), e.lastSeen()))
+      return withConnectivity(new Connectivity(connectivity.online(), connectivity.since(), e.lastSeen(), e.graceful()))
           .withTelemetry(new Telemetry(e.batteryPercent(), t.batteryLow(), t.firmwareVersion(), t.inUse(), t.faults()));
     }
 
@@ -152,7 +253,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     Registered retire(DeviceDecommissioned e) {
-      return new Registered(identity, owner, journey, connectivity, telemetry, e.reason());
+      return new Registered(identity, owner, journey, connectivity, telemetry, e.reason(), offline);
     }
 
     private Registered withFaults(List<OpenFault> faults) {
@@ -161,19 +262,19 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     private Registered withOwner(Owner o) {
-      return new Registered(identity, o, journey, connectivity, telemetry, decommissioned);
+      return new Registered(identity, o, journey, connectivity, telemetry, decommissioned, offline);
     }
 
     private Registered withJourney(Journey j) {
-      return new Registered(identity, owner, j, connectivity, telemetry, decommissioned);
+      return new Registered(identity, owner, j, connectivity, telemetry, decommissioned, offline);
     }
 
     private Registered withConnectivity(Connectivity c) {
-      return new Registered(identity, owner, journey, c, telemetry, decommissioned);
+      return new Registered(identity, owner, journey, c, telemetry, decommissioned, offline);
     }
 
     private Registered withTelemetry(Telemetry t) {
-      return new Registered(identity, owner, journey, connectivity, t, decommissioned);
+      return new Registered(identity, owner, journey, connectivity, t, decommissioned, offline);
     }
   }
 }

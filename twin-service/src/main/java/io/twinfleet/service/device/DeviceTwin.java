@@ -133,7 +133,10 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   public record UsageEnded(Instant at) implements Event {}
 
-  /** Live telemetry stored; {@code graceful} when written because the twin was stopping. */
+  /**
+   * Live telemetry stored; {@code graceful} when written because the twin was stopping, so {@code
+   * lastSeen} is the real last sighting, not one up to a checkpoint interval old.
+   */
   public record TelemetryCheckpointed(Instant lastSeen, Integer batteryPercent, boolean graceful, Instant at) implements Event {}
 
   public record DeviceDecommissioned(String customerId, DecommissionReason reason, Instant at) implements Event {}
@@ -351,9 +354,20 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       return Effect().reply(c.replyTo(), new Accepted(view(s)));
     }
     Instant now = clock.instant();
-    List<Event> events = List.of(
-        new DeviceDecommissioned(s.owner().customerId(), c.reason(), now),
-        new StageChanged(s.journey().stage(), Stage.END_OF_LIFE, now));
+    // Settle what time established and what only memory knew first: a retired twin's view and
+    // uptime never change again, after a restart included.
+    List<Event> events = TelemetryRules.dueEvents(s, live, now, settings);
+    if (live.differsFrom(s)) {
+      events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, now));
+    }
+    Stage stage = s.journey().stage();
+    for (Event e : events) {
+      if (e instanceof StageChanged sc) {
+        stage = sc.to();
+      }
+    }
+    events.add(new DeviceDecommissioned(s.owner().customerId(), c.reason(), now));
+    events.add(new StageChanged(stage, Stage.END_OF_LIFE, now));
     timers.cancelAll();
     return persistAndReply(events, c.replyTo());
   }
@@ -394,7 +408,10 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   }
 
   private ReplyEffect<Event, DeviceState> onStop(Registered s, Stop c) {
-    if (!s.retired() && live.differsFrom(s)) {
+    // Also when nothing changed but the stored sighting is not marked exact: an online device's twin
+    // that wakes later then detects its silence on time rather than a checkpoint interval late.
+    boolean unmarked = live.exact && s.connectivity().online() && !s.connectivity().lastSeenExact();
+    if (!s.retired() && (live.differsFrom(s) || unmarked)) {
       Instant now = clock.instant();
       return Effect().persist(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, now)).thenStop().thenNoReply();
     }

@@ -2,6 +2,9 @@ package io.twinfleet.service.device;
 
 import io.twinfleet.service.device.DeviceState.OpenFault;
 import io.twinfleet.service.device.DeviceState.Registered;
+import io.twinfleet.service.quality.Uptime;
+import io.twinfleet.service.quality.Uptime.Measure;
+import io.twinfleet.service.quality.Uptime.Span;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -33,8 +36,17 @@ public record DeviceView(
     List<OpenFault> faults,
     boolean working,
     boolean available,
-    DecommissionReason decommissioned)
+    DecommissionReason decommissioned,
+    Uptimes uptime)
     implements DeviceTwin.ViewSubscriber {
+
+  /**
+   * Uptime over the trailing 24 hours, 7 days and 30 days, and since activation, each within the
+   * device's life (activation to decommissioning); a window that holds no moment of it is null.
+   */
+  public record Uptimes(Measure last24h, Measure last7d, Measure last30d, Measure sinceActivation) {}
+
+  static final Duration DAY = Duration.ofDays(1);
 
   static DeviceView of(String deviceId, Registered s, LiveTelemetry live, Instant now, DeviceSettings settings) {
     Instant offlineAt = TelemetryRules.offlineAt(s, live, settings);
@@ -73,6 +85,40 @@ public record DeviceView(
         s.telemetry().faults(),
         working,
         working && !s.telemetry().inUse(),
-        s.decommissioned());
+        s.decommissioned(),
+        uptimes(s, stillOnline ? null : connectivitySince, now));
+  }
+
+  /**
+   * A device's life runs from its activation (its first report after the claim: before that it has
+   * no connection to lose) to its decommissioning; {@code offlineSince} opens an episode not yet
+   * ended. Null before activation.
+   */
+  static Uptimes uptimes(Registered s, Instant offlineSince, Instant now) {
+    Instant start = s.journey().activatedAt();
+    if (start == null) {
+      return null;
+    }
+    Instant end = s.retired() ? s.retiredAt() : now;
+    Span life = new Span(start, end.isAfter(start) ? end : start);
+    List<Span> offline = s.offline().recent();
+    Duration open = Duration.ZERO;
+    if (offlineSince != null && offlineSince.isBefore(life.to())) {
+      Span episode = new Span(offlineSince, life.to());
+      offline.add(episode);
+      open = Uptime.downtime(List.of(episode), life);
+    }
+    Duration lived = Duration.between(life.from(), life.to());
+    Duration down = Duration.ofMillis(s.offline().totalMillis()).plus(open);
+    return new Uptimes(
+        trailing(life, offline, DAY, now),
+        trailing(life, offline, DAY.multipliedBy(7), now),
+        trailing(life, offline, DAY.multipliedBy(30), now),
+        // episodes are kept to the millisecond: never more offline than lived
+        new Measure(lived, down.compareTo(lived) > 0 ? lived : down));
+  }
+
+  private static Measure trailing(Span life, List<Span> offline, Duration window, Instant now) {
+    return Uptime.measure(life, offline, new Span(now.minus(window), now)).orElse(null);
   }
 }

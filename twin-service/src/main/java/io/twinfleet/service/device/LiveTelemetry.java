@@ -19,8 +19,9 @@ final class LiveTelemetry {
   Instant lastObservedAt;
 
   /**
-   * False right after recovery: the stored last-seen may be up to a checkpoint interval older than
-   * the real one, so offline detection grants that much grace until the next report.
+   * False right after recovery from a crash: the stored last-seen may be up to a checkpoint interval
+   * older than the real one, so offline detection grants that much grace until the next report.
+   * True after a graceful stop, which stores the real one.
    */
   boolean exact;
 
@@ -28,7 +29,7 @@ final class LiveTelemetry {
     LiveTelemetry live = new LiveTelemetry();
     live.lastSeen = s.connectivity().lastSeen();
     live.batteryPercent = s.telemetry().batteryPercent();
-    live.exact = false;
+    live.exact = s.connectivity().lastSeenExact();
     return live;
   }
 

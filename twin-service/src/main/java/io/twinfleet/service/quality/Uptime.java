@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
@@ -37,17 +38,38 @@ public final class Uptime {
   }
 
   /**
-   * The share of {@code window} that the device, alive during {@code life}, spent outside every one
-   * of {@code offline} (which may overlap each other and stick out of the window). Empty when the
+   * How much of a window counted (the part within the device's life) and how much of that the
+   * device spent offline.
+   */
+  public record Measure(Duration counted, Duration offline) {
+    public Measure {
+      if (counted.isNegative() || offline.isNegative() || offline.compareTo(counted) > 0) {
+        throw new IllegalArgumentException("offline " + offline + " of " + counted + " counted");
+      }
+    }
+
+    /** The uptime: the share of the counted time not spent offline, 0 to 1. */
+    public double ratio() {
+      return counted.isZero() ? 1 : 1 - (double) offline.toNanos() / counted.toNanos();
+    }
+  }
+
+  /**
+   * The part of {@code window} within {@code life}, and how much of it the device spent in any of
+   * {@code offline} (spans which may overlap each other and stick out of the window). Empty when the
    * window holds no moment of the device's life: no uptime rather than a made-up 100%.
    */
-  public static OptionalDouble share(Span life, List<Span> offline, Span window) {
+  public static Optional<Measure> measure(Span life, List<Span> offline, Span window) {
     Span counted = life.within(window);
     if (counted.length().isZero()) {
-      return OptionalDouble.empty();
+      return Optional.empty();
     }
-    double down = downtime(offline, counted).toNanos();
-    return OptionalDouble.of(1 - down / counted.length().toNanos());
+    return Optional.of(new Measure(counted.length(), downtime(offline, counted)));
+  }
+
+  /** The share of {@code window} within {@code life} that the device was not offline; see {@link #measure}. */
+  public static OptionalDouble share(Span life, List<Span> offline, Span window) {
+    return measure(life, offline, window).map(m -> OptionalDouble.of(m.ratio())).orElse(OptionalDouble.empty());
   }
 
   /** Total time inside {@code window} covered by {@code spans}, counting overlaps once. */

@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigFactory;
 import io.twinfleet.service.MutableClock;
 import io.twinfleet.service.ServiceClock;
 import io.twinfleet.service.device.DeviceTwin.*;
+import io.twinfleet.service.quality.Uptime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -285,6 +286,73 @@ class DeviceTwinTest {
     DeviceView after = view();
     assertEquals(t, after.lastSeen(), "the graceful checkpoint stored the last sighting");
     assertEquals(89, after.batteryPercent());
+  }
+
+  @Test
+  void aGracefulStopMarksTheLastSightingExactSoSilenceIsNoticedOnTime() {
+    registerAndClaim();
+    var live = testKit.spawn(DeviceTwin.create("dev-1", SETTINGS, ServiceClock.accelerated(clock, 1), null));
+    TestProbe<ReportListener> outcomes = testKit.createTestProbe();
+    Instant t = clock.instant();
+    live.tell(new Report(heartbeat(), 1, 0, outcomes.getRef())); // stores CameOnline(t): memory holds nothing more
+    assertNull(((ReportOutcome) outcomes.receiveMessage()).error());
+    live.tell(new Stop());
+    outcomes.expectTerminated(live);
+
+    twin.restart();
+    clock.advance(OFFLINE_AFTER);
+    assertFalse(view().online(), "no checkpoint interval of grace after a graceful stop");
+    assertEquals(List.of(new WentOffline(t.plus(OFFLINE_AFTER))), twin.runCommand(new Reconcile()).events());
+  }
+
+  // ---- uptime ---------------------------------------------------------------------------------
+
+  private static Duration minutes(long m) {
+    return Duration.ofMinutes(m);
+  }
+
+  @Test
+  void uptimeIsTheShareOfTheLifeSinceActivationNotSpentOffline() {
+    registerAndClaim();
+    assertNull(view().uptime(), "no uptime before the first report");
+    clock.advance(Duration.ofHours(3)); // claimed, not yet reporting: not part of the life
+    Instant activated = clock.instant();
+    report(heartbeat());
+    clock.advance(Duration.ofHours(1));
+    report(heartbeat()); // offline from activated + 10 min to now: 50 min
+    clock.advance(minutes(30)); // offline again from 10 min ago, not stored yet
+
+    DeviceView.Uptimes u = view().uptime();
+    assertEquals(new Uptime.Measure(minutes(90), minutes(70)), u.sinceActivation());
+    assertEquals(u.sinceActivation(), u.last24h(), "the whole life lies in the last 24 hours");
+    assertEquals(u.sinceActivation(), u.last30d());
+    assertEquals(20.0 / 90, u.last24h().ratio(), 1e-12);
+
+    clock.advance(minutes(30));
+    report(heartbeat()); // ends the second episode: 50 min
+    clock.advance(Duration.ofHours(25)); // and silent since: offline from 10 min after that report
+    u = view().uptime();
+    assertEquals(new Uptime.Measure(Duration.ofHours(24), Duration.ofHours(24)), u.last24h());
+    Duration lived = Duration.between(activated, clock.instant());
+    assertEquals(new Uptime.Measure(lived, minutes(100).plus(Duration.ofHours(25)).minus(minutes(10))), u.sinceActivation());
+    assertEquals(u.sinceActivation(), u.last7d());
+  }
+
+  @Test
+  void uptimeEndsAtDecommissioningAndSurvivesRecovery() {
+    registerAndClaim();
+    report(heartbeat());
+    clock.advance(Duration.ofHours(2));
+    report(heartbeat()); // 110 min offline
+    clock.advance(Duration.ofHours(2));
+    twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.RETURNED, r)); // offline for the last 110 min too
+    clock.advance(Duration.ofDays(3));
+
+    twin.restart();
+    DeviceView.Uptimes u = view().uptime();
+    assertEquals(new Uptime.Measure(Duration.ofHours(4), minutes(220)), u.sinceActivation());
+    assertNull(u.last24h(), "retired more than a day ago: no moment of its life in the window");
+    assertEquals(u.sinceActivation(), u.last7d());
   }
 
   @Test

@@ -60,8 +60,7 @@ class EventSerializationTest {
 
   /** A twin that registered, was claimed, reported, raised a fault and was checkpointed. */
   static DeviceState sampleState() {
-    DeviceState s = DeviceState.UNREGISTERED;
-    for (Event e : List.of(
+    return applied(DeviceState.UNREGISTERED,
         new DeviceRegistered("charger-ac22", "SN-0042", Duration.ofMinutes(5), "3.1.4", T),
         new DeviceClaimed("cust-7", "carpark-3", "charger-ac22", T.plusSeconds(60)),
         new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, T.plusSeconds(60)),
@@ -69,14 +68,33 @@ class EventSerializationTest {
         new DeviceActivated(T.plusSeconds(120)),
         new StageChanged(Stage.ONBOARDING, Stage.DAY_30, T.plusSeconds(120)),
         new FaultRaised("E42", Severity.CRITICAL, T.plusSeconds(180)),
-        new TelemetryCheckpointed(T.plusSeconds(900), 64, false, T.plusSeconds(900)))) {
+        new TelemetryCheckpointed(T.plusSeconds(900), 64, false, T.plusSeconds(900)));
+  }
+
+  /** The same twin after two offline episodes and a graceful stop. */
+  static DeviceState sampleStateWithOfflineHistory() {
+    return applied(sampleState(),
+        new WentOffline(T.plusSeconds(1500)),
+        new CameOnline(T.plusSeconds(2100)),
+        new WentOffline(T.plusSeconds(2700)),
+        new CameOnline(T.plusSeconds(4000)),
+        new TelemetryCheckpointed(T.plusSeconds(4100), 63, true, T.plusSeconds(4200)));
+  }
+
+  private static DeviceState applied(DeviceState s, Event... events) {
+    for (Event e : events) {
       s = DeviceTwin.apply(s, e);
     }
     return s;
   }
 
-  /** The snapshot of {@link #sampleState()} each earlier version of the state's shape wrote. */
-  static final List<String> SNAPSHOT_VERSIONS = List.of("state-v1.txt");
+  /** A snapshot per shape the state has had, and the state it must read as today; the last is today's. */
+  record StoredSnapshot(String file, DeviceState state) {}
+
+  static final List<StoredSnapshot> SNAPSHOTS_BY_SHAPE = List.of(
+      new StoredSnapshot("state-v1.txt", sampleState()),
+      // v2: offline history, and whether the last sighting is exact
+      new StoredSnapshot("state-v2.txt", sampleStateWithOfflineHistory()));
 
   @AfterAll
   static void tearDown() {
@@ -107,14 +125,14 @@ class EventSerializationTest {
   @Test
   void aStoredSnapshotOfEachShapeStillReads() throws IOException {
     Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
-    DeviceState state = sampleState();
-    String current = SNAPSHOT_VERSIONS.get(SNAPSHOT_VERSIONS.size() - 1);
-    if (Boolean.getBoolean("twinfleet.write-stored-events") && !Files.exists(SNAPSHOTS.resolve(current))) {
-      write(serialization, state, SNAPSHOTS.resolve(current));
+    StoredSnapshot current = SNAPSHOTS_BY_SHAPE.get(SNAPSHOTS_BY_SHAPE.size() - 1);
+    if (Boolean.getBoolean("twinfleet.write-stored-events") && !Files.exists(SNAPSHOTS.resolve(current.file()))) {
+      write(serialization, current.state(), SNAPSHOTS.resolve(current.file()));
     }
-    for (String name : SNAPSHOT_VERSIONS) {
-      assertTrue(Files.exists(SNAPSHOTS.resolve(name)), "no stored snapshot " + name + " (see class comment)");
-      assertEquals(state, read(serialization, SNAPSHOTS.resolve(name)), name);
+    for (StoredSnapshot stored : SNAPSHOTS_BY_SHAPE) {
+      Path file = SNAPSHOTS.resolve(stored.file());
+      assertTrue(Files.exists(file), "no stored snapshot " + stored.file() + " (see class comment)");
+      assertEquals(stored.state(), read(serialization, file), stored.file());
     }
   }
 

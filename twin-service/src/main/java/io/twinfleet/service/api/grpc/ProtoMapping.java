@@ -5,6 +5,7 @@ import io.twinfleet.protocol.v1.Device;
 import io.twinfleet.protocol.v1.Fault;
 import io.twinfleet.protocol.v1.FaultSet;
 import io.twinfleet.protocol.v1.ReportedFault;
+import io.twinfleet.protocol.v1.Uptime;
 import io.twinfleet.service.device.DecommissionReason;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceState.OpenFault;
@@ -14,6 +15,7 @@ import io.twinfleet.service.device.Severity;
 import io.twinfleet.service.device.Stage;
 import io.twinfleet.service.device.Validation;
 import io.twinfleet.service.device.Validation.InvalidField;
+import io.twinfleet.service.quality.Uptime.Measure;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -70,7 +72,24 @@ final class ProtoMapping {
     if (v.decommissioned() != null) {
       b.setDecommissionReason(io.twinfleet.protocol.v1.DecommissionReason.valueOf(v.decommissioned().name()));
     }
+    DeviceView.Uptimes u = v.uptime();
+    if (u != null) {
+      if (u.last24h() != null) {
+        b.setUptime24H(uptime(u.last24h()));
+      }
+      if (u.last7d() != null) {
+        b.setUptime7D(uptime(u.last7d()));
+      }
+      if (u.last30d() != null) {
+        b.setUptime30D(uptime(u.last30d()));
+      }
+      b.setUptimeSinceActivation(uptime(u.sinceActivation()));
+    }
     return b.build();
+  }
+
+  private static Uptime uptime(Measure m) {
+    return Uptime.newBuilder().setRatio(m.ratio()).setCounted(duration(m.counted())).setOffline(duration(m.offline())).build();
   }
 
   /**

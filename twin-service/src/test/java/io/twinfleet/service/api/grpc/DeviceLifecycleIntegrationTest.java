@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Durations;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -236,6 +237,10 @@ class DeviceLifecycleIntegrationTest {
     assertEquals(80, therm.getBatteryPercent());
     assertEquals("2.0.1", therm.getFirmwareVersion());
     assertTrue(therm.getWorking());
+    assertEquals(1.0, therm.getUptimeSinceActivation().getRatio(), "never offline since its activation");
+    assertEquals(0, therm.getUptimeSinceActivation().getOffline().getSeconds());
+    assertEquals(therm.getUptimeSinceActivation(), therm.getUptime24H(), "its whole life lies in the last 24 hours");
+    assertFalse(registered.hasUptimeSinceActivation(), "no uptime before activation");
 
     Device charger = get("charger-1");
     assertTrue(charger.getBatteryLow());
@@ -273,8 +278,12 @@ class DeviceLifecycleIntegrationTest {
     Device chargerBefore = get("charger-1");
     node.close();
     node = TestNode.start(keyspace, "");
-    assertEquals(thermBefore, get("therm-1"));
-    assertEquals(chargerBefore, get("charger-1"));
+    Device thermAfter = get("therm-1");
+    assertEquals(DeviceViews.withoutUptime(thermBefore), DeviceViews.withoutUptime(thermAfter));
+    assertEquals(thermBefore.getUptimeSinceActivation().getOffline(), thermAfter.getUptimeSinceActivation().getOffline());
+    assertTrue(Durations.compare(thermAfter.getUptimeSinceActivation().getCounted(), thermBefore.getUptimeSinceActivation().getCounted()) > 0,
+        "an active device's life goes on");
+    assertEquals(chargerBefore, get("charger-1"), "a retired device's view, uptime included, never changes");
     assertEquals(List.of("charger-1", "therm-1"), devices().listCustomerDevices(
         ListCustomerDevicesRequest.newBuilder().setCustomerId("cust-a").setIncludeDecommissioned(true).build())
         .getDevicesList().stream().map(Device::getDeviceId).toList());
