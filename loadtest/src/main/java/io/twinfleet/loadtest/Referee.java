@@ -22,7 +22,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
-import java.util.function.IntToLongFunction;
 
 /**
  * Compares what the service says about each device with what really happened to it: on line or
@@ -37,10 +36,13 @@ import java.util.function.IntToLongFunction;
  *
  * <p>Off-line time cannot match to the millisecond: the service starts an episode at the last
  * reading's arrival plus the threshold and ends it at the next arrival, where the truth uses the
- * readings' stamps. Both ends are late by at most the longest delivery of the run, so each ended
- * episode's length may differ by that much; the episode still open may differ by that plus how long
- * the question took. A device's off-line time is allowed the sum, and the fleet's uptime what
- * those allowances and the same on each device's life add up to.
+ * readings' stamps. Both ends are late by at most the device's longest delivery, so each silence
+ * may differ by that much: every drop (one shorter than the threshold may have outlasted it on
+ * arrival), every reading so late that the service saw a silence the device never had, and the
+ * episode still open, which may also differ by how long the question took. A decommissioned
+ * device's life and last episode end when the service handled the request, somewhere between
+ * request and acknowledgement. A device is allowed the sum; the fleet's uptime what the devices'
+ * allowances add up to.
  */
 final class Referee {
 
@@ -77,7 +79,7 @@ final class Referee {
   }
 
   /** Running sums of life and off-line time, in milliseconds, over the devices checked. */
-  private static final class UptimeSums {
+  static final class UptimeSums {
     final AtomicLong serviceLife = new AtomicLong();
     final AtomicLong serviceOffline = new AtomicLong();
     final AtomicLong trueLife = new AtomicLong();
@@ -103,26 +105,34 @@ final class Referee {
   private final ServiceTime time;
   private final DeviceServiceGrpc.DeviceServiceFutureStub devices;
   private final long toleranceMillis;
-  private final IntToLongFunction deliveryMillis;
+  private final Deliveries deliveries;
+
+  /** What the load generator saw of each device's deliveries, in simulated time. */
+  interface Deliveries {
+    /** The longest one of device {@code i}'s readings took from its stamp to its acknowledgement. */
+    long longest(int i);
+
+    /** How many of device {@code i}'s readings took longer than its heartbeat interval. */
+    int late(int i);
+  }
 
   /**
    * @param toleranceMillis simulated time around a threshold or milestone within which a device's
    *     state is not judged yet (cover the ack latency and the service's timer resolution)
-   * @param deliveryMillis per device, the longest one of its readings took from its stamp to its
-   *     acknowledgement, in simulated time: how late the service may have seen any of them
+   * @param deliveries per device, how late the service may have seen its readings
    */
   Referee(Fleet fleet, ServiceTime time, DeviceServiceGrpc.DeviceServiceFutureStub devices, long toleranceMillis,
-      IntToLongFunction deliveryMillis) {
+      Deliveries deliveries) {
     this.fleet = fleet;
     this.time = time;
     this.devices = devices;
     this.toleranceMillis = toleranceMillis;
-    this.deliveryMillis = deliveryMillis;
+    this.deliveries = deliveries;
   }
 
   /** A referee for the run {@code stats} describe. */
   static Referee of(Fleet fleet, ServiceTime time, DeviceServiceGrpc.DeviceServiceFutureStub devices, RunStats stats) {
-    return new Referee(fleet, time, devices, tolerance(time, stats), stats::deliveryDelay);
+    return new Referee(fleet, time, devices, tolerance(time, stats), stats);
   }
 
   /**
@@ -257,7 +267,8 @@ final class Referee {
     return String.format(Locale.ROOT, "%.4f%%", 100 * share);
   }
 
-  private void compare(int i, Device d, long asked, long t, List<Mismatch> out, UptimeSums uptime) {
+  /** Compares device {@code i}'s view {@code d}, asked for at {@code asked} and answered at {@code t}, with the truth. */
+  void compare(int i, Device d, long asked, long t, List<Mismatch> out, UptimeSums uptime) {
     String id = fleet.deviceId(i);
     byte state = fleet.state(i);
     Stage stage = fleet.stage(i, t);
@@ -285,25 +296,27 @@ final class Referee {
       Uptime u = d.getUptimeSinceActivation();
       long offline = millis(u.getOffline());
       long trueOffline = fleet.offlineMillis(i, t);
-      long delivery = deliveryMillis.applyAsLong(i);
-      long allowed = (fleet.offlineEpisodes(i) + 1L) * delivery + (t - asked);
+      long delivery = deliveries.longest(i);
+      long ends = (t - asked) + fleet.decommissionLatency(i);
+      long silences = fleet.drops(i) + deliveries.late(i) + 1L;
+      long allowed = silences * delivery + ends;
       if (Math.abs(offline - trueOffline) > allowed) {
         out.add(new Mismatch(id, "uptime_since_activation.offline",
-            Duration.ofMillis(trueOffline) + " ± " + Duration.ofMillis(allowed) + " (" + fleet.offlineEpisodes(i) + " ended episodes)",
+            Duration.ofMillis(trueOffline) + " ± " + Duration.ofMillis(allowed) + " (" + silences + " silences)",
             Duration.ofMillis(offline) + " of " + Duration.ofMillis(millis(u.getCounted())) + " counted"));
       }
       long life = millis(u.getCounted());
       long trueLife = fleet.lifeMillis(i, t);
-      if (Math.abs(life - trueLife) > delivery + (t - asked)) {
+      if (Math.abs(life - trueLife) > delivery + ends) {
         out.add(new Mismatch(id, "uptime_since_activation.counted",
-            Duration.ofMillis(trueLife) + " ± " + Duration.ofMillis(delivery + (t - asked)), Duration.ofMillis(life).toString()));
+            Duration.ofMillis(trueLife) + " ± " + Duration.ofMillis(delivery + ends), Duration.ofMillis(life).toString()));
       }
       uptime.serviceLife.addAndGet(life);
       uptime.serviceOffline.addAndGet(offline);
       uptime.trueLife.addAndGet(trueLife);
       uptime.trueOffline.addAndGet(trueOffline);
       uptime.allowedOffline.addAndGet(allowed);
-      uptime.allowedLife.addAndGet(delivery + (t - asked));
+      uptime.allowedLife.addAndGet(delivery + ends);
     }
     if (reported && fleet.modelOf(i).hasBattery()) {
       check(out, id, "battery_percent", fleet.batteryPercent(i), d.hasBatteryPercent() ? d.getBatteryPercent() : null);

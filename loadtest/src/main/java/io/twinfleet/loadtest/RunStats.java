@@ -11,7 +11,7 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /** Counters and latency recorders a run shares between its threads. */
-public final class RunStats {
+public final class RunStats implements Referee.Deliveries {
 
   /** Batch ack latency, microseconds. */
   final Recorder ackLatency = new Recorder(3);
@@ -32,6 +32,8 @@ public final class RunStats {
   private final Fleet fleet;
   /** Per device of {@link #fleet}, the longest one of its readings took, in simulated milliseconds. */
   private final AtomicIntegerArray deviceDelivery;
+  /** Per device of {@link #fleet}, its readings that took longer than its heartbeat interval. */
+  private final AtomicIntegerArray lateReadings;
 
   /** Statistics of a run that does not follow single devices (a flood, say). */
   RunStats() {
@@ -42,6 +44,7 @@ public final class RunStats {
   RunStats(Fleet fleet) {
     this.fleet = fleet;
     this.deviceDelivery = new AtomicIntegerArray(fleet == null ? 0 : fleet.size());
+    this.lateReadings = new AtomicIntegerArray(fleet == null ? 0 : fleet.size());
   }
 
   /** A reading of {@code deviceId} was acknowledged {@code delayMillis} (simulated) after its stamp. */
@@ -51,12 +54,23 @@ public final class RunStats {
     if (i >= 0) {
       int d = (int) Math.min(Integer.MAX_VALUE, Math.max(0, delayMillis));
       deviceDelivery.accumulateAndGet(i, d, Math::max);
+      // Later than the gap between the off-line threshold and the next heartbeat: the service may
+      // have seen a silence the device never had.
+      if (delayMillis > fleet.offlineAfter(i) - fleet.heartbeatMillis(i)) {
+        lateReadings.incrementAndGet(i);
+      }
     }
   }
 
   /** The longest one of device {@code i}'s readings took, or the longest of all if devices are not followed. */
-  long deliveryDelay(int i) {
+  @Override
+  public long longest(int i) {
     return i < deviceDelivery.length() ? deviceDelivery.get(i) : deliveryDelay.get();
+  }
+
+  @Override
+  public int late(int i) {
+    return i < lateReadings.length() ? lateReadings.get(i) : 0;
   }
 
   /** Counts an error of {@code what} (e.g. "reading", "RegisterDevice") with status {@code code}. */

@@ -275,7 +275,7 @@ final class Simulation implements AutoCloseable {
           }
         }
         for (long[] d; (d = decommissions.poll()) != null; ) {
-          fleet.decommissioned((int) d[0], d[1]);
+          fleet.decommissioned((int) d[0], d[1], d[2]);
         }
         // A little behind the service clock, so no reading is ever stamped ahead of it.
         wheel.advance(now - time.simulated(SAFETY_REAL_MILLIS), this::wake);
@@ -347,13 +347,14 @@ final class Simulation implements AutoCloseable {
       it.remove();
       DecommissionReason reason = DecommissionReason.forNumber(1 + i % 4);
       decommissionsPending.incrementAndGet();
+      long requested = time.nowMillis();
       Futures.addCallback(devices.withDeadlineAfter(30, TimeUnit.SECONDS).decommissionDevice(
               DecommissionDeviceRequest.newBuilder().setDeviceId(fleet.deviceId(i)).setReason(reason).build()),
           new FutureCallback<>() {
             @Override
             public void onSuccess(Device d) {
               stats.decommissioned.increment();
-              decommissions.add(new long[] {i, time.nowMillis()});
+              decommissions.add(new long[] {i, requested, time.nowMillis()});
               decommissionsPending.decrementAndGet();
             }
 

@@ -72,8 +72,9 @@ public final class Fleet {
   private final long[] activatedAt;
   private final long[] lastSent;
   private final long[] offlineMillis;
-  private final int[] offlineEpisodes;
+  private final int[] drops;
   private final long[] decommissionedAt;
+  private final int[] decommissionLatency;
   private final boolean[] batteryLow;
   private final int[] batteryLowEpisodes;
   private long readings;
@@ -111,8 +112,9 @@ public final class Fleet {
     activatedAt = new long[size];
     lastSent = new long[size];
     offlineMillis = new long[size];
-    offlineEpisodes = new int[size];
+    drops = new int[size];
     decommissionedAt = new long[size];
+    decommissionLatency = new int[size];
     batteryLow = new boolean[size];
     batteryLowEpisodes = new int[size];
   }
@@ -286,11 +288,8 @@ public final class Fleet {
           due[i] = NEVER;
           return Step.NOTHING;
         }
-        long offline = t - (lastSent[i] + offlineAfter(i));
-        if (offline > 0) {
-          offlineMillis[i] += offline;
-          offlineEpisodes[i]++;
-        }
+        offlineMillis[i] += Math.max(0, t - (lastSent[i] + offlineAfter(i)));
+        drops[i]++;
         state[i] = ONLINE;
         nextDropAt[i] = t + exponential(i, betweenDrops(i));
         return report(i, t, false);
@@ -344,10 +343,16 @@ public final class Fleet {
     return Step.REPORT;
   }
 
-  /** The service acknowledged the decommissioning at {@code at}. */
-  public void decommissioned(int i, long at) {
+  /** The service acknowledged at {@code at} the decommissioning requested at {@code requestedAt}. */
+  public void decommissioned(int i, long requestedAt, long at) {
     state[i] = DECOMMISSIONED;
     decommissionedAt[i] = at;
+    decommissionLatency[i] = (int) Math.min(Integer.MAX_VALUE, Math.max(0, at - requestedAt));
+  }
+
+  /** How long device {@code i}'s decommissioning took from request to acknowledgement; 0 if it is not decommissioned. */
+  public long decommissionLatency(int i) {
+    return decommissionLatency[i];
   }
 
   // ---- what a reading carries ----
@@ -510,9 +515,12 @@ public final class Fleet {
     return offlineMillis[i] + Math.max(0, end - (lastSent[i] + offlineAfter(i)));
   }
 
-  /** How many off-line episodes of device {@code i} have ended (the one still open not counted). */
-  public int offlineEpisodes(int i) {
-    return offlineEpisodes[i];
+  /**
+   * How many times device {@code i} went silent and came back, whether or not the silence outlasted
+   * the off-line threshold (the one still silent not counted).
+   */
+  public int drops(int i) {
+    return drops[i];
   }
 
   /** The share of all active devices' life up to {@code t} that they were not off line. */

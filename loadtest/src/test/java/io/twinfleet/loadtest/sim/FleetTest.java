@@ -160,7 +160,7 @@ class FleetTest {
     }
     assertTrue(drops > 20, "it dropped " + drops + " times");
     assertTrue(episodes < drops, "drops shorter than the threshold are no offline episode: " + episodes + " of " + drops);
-    assertEquals(episodes, f.offlineEpisodes(0));
+    assertEquals(drops, f.drops(0));
     long life = end - first;
     long openEpisode = f.state(0) == Fleet.OFFLINE ? Math.max(0, end - (lastReport + f.offlineAfter(0))) : 0;
     assertEquals(life, f.lifeMillis(0, end));
@@ -276,7 +276,8 @@ class FleetTest {
     assertEquals(Fleet.Step.RETIRE, steps.get(steps.size() - 1));
     assertEquals(Fleet.NEVER, f.due(0), "a retiring device reports no more");
     long at = f.lastSent(0) + HOUR;
-    f.decommissioned(0, at);
+    f.decommissioned(0, at - 40, at);
+    assertEquals(40, f.decommissionLatency(0));
     assertEquals(Stage.END_OF_LIFE, f.stage(0, at));
     assertFalse(f.online(0, at));
   }

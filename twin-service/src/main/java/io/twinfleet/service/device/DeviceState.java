@@ -52,12 +52,19 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
    * not here: it is the connectivity's {@code since}.
    *
    * <p>Bounded: beyond {@link #MAX_SPANS} episodes the two closest are merged (the gap between them
-   * then counts as offline), so a device flapping all month costs at most 16 KB.
+   * then counts as offline in the windows, though not in the total), so a device flapping all month
+   * costs at most 16 KB and its windowed uptime errs low by the smallest gaps.
    */
   record OfflineHistory(long[] spans, long totalMillis) implements CborSerializable {
     static final OfflineHistory NONE = new OfflineHistory(new long[0], 0);
     static final Duration KEPT = Duration.ofDays(30);
     static final int MAX_SPANS = 1000;
+
+    public OfflineHistory {
+      if (spans == null) {
+        spans = new long[0];
+      }
+    }
 
     /** With the episode {@code [from, to)} ended, episodes that ended more than {@link #KEPT} before it dropped. */
     OfflineHistory ended(Instant from, Instant to) {

@@ -357,7 +357,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     // Settle what time established and what only memory knew first: a retired twin's view and
     // uptime never change again, after a restart included.
     List<Event> events = TelemetryRules.dueEvents(s, live, now, settings);
-    if (live.differsFrom(s)) {
+    if (live.differsFrom(s) || TelemetryRules.sightingToMark(s, live)) {
       events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, now));
     }
     Stage stage = s.journey().stage();
@@ -408,10 +408,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   }
 
   private ReplyEffect<Event, DeviceState> onStop(Registered s, Stop c) {
-    // Also when nothing changed but the stored sighting is not marked exact: an online device's twin
-    // that wakes later then detects its silence on time rather than a checkpoint interval late.
-    boolean unmarked = live.exact && s.connectivity().online() && !s.connectivity().lastSeenExact();
-    if (!s.retired() && (live.differsFrom(s) || unmarked)) {
+    if (!s.retired() && (live.differsFrom(s) || TelemetryRules.sightingToMark(s, live))) {
       Instant now = clock.instant();
       return Effect().persist(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, now)).thenStop().thenNoReply();
     }

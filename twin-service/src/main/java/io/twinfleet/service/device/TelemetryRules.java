@@ -93,12 +93,28 @@ public final class TelemetryRules {
   /**
    * Whether to store the live telemetry now: only when memory holds something the journal lacks
    * and the last stored sighting is at least one checkpoint interval old, so a device costs at most
-   * one such write per interval however often it reports.
+   * one such write per interval however often it reports. Also at once when the stored sighting is
+   * marked exact (a graceful stop wrote it) and memory has moved past it: the mark would otherwise
+   * let a crash before the next checkpoint bring back a stale sighting with no grace, and invent an
+   * offline spell. One write per wake.
    */
   static boolean checkpointDue(Registered s, LiveTelemetry live, Instant now, DeviceSettings settings) {
+    if (!live.differsFrom(s)) {
+      return false;
+    }
     Instant stored = s.connectivity().lastSeen();
-    return live.differsFrom(s)
-        && (stored == null || Duration.between(stored, now).compareTo(settings.checkpointInterval()) >= 0);
+    return stored == null
+        || s.connectivity().lastSeenExact()
+        || Duration.between(stored, now).compareTo(settings.checkpointInterval()) >= 0;
+  }
+
+  /**
+   * Whether a twin that stops now (or retires) should store its sighting as exact although memory
+   * holds nothing new: the device is online and the stored sighting is its real last one, but not
+   * yet marked so. Marked, a later incarnation notices the device's silence on time.
+   */
+  static boolean sightingToMark(Registered s, LiveTelemetry live) {
+    return live.exact && s.connectivity().online() && !s.connectivity().lastSeenExact();
   }
 
   private static List<Event> stageChanges(Registered s, Instant now) {

@@ -288,9 +288,8 @@ class DeviceTwinTest {
     assertEquals(89, after.batteryPercent());
   }
 
-  @Test
-  void aGracefulStopMarksTheLastSightingExactSoSilenceIsNoticedOnTime() {
-    registerAndClaim();
+  /** Activates the device in another incarnation of its twin, which then stops gracefully; returns the sighting. */
+  private Instant activateAndStopGracefully() {
     var live = testKit.spawn(DeviceTwin.create("dev-1", SETTINGS, ServiceClock.accelerated(clock, 1), null));
     TestProbe<ReportListener> outcomes = testKit.createTestProbe();
     Instant t = clock.instant();
@@ -298,11 +297,36 @@ class DeviceTwinTest {
     assertNull(((ReportOutcome) outcomes.receiveMessage()).error());
     live.tell(new Stop());
     outcomes.expectTerminated(live);
-
     twin.restart();
+    return t;
+  }
+
+  @Test
+  void aGracefulStopMarksTheLastSightingExactSoSilenceIsNoticedOnTime() {
+    registerAndClaim();
+    Instant t = activateAndStopGracefully();
     clock.advance(OFFLINE_AFTER);
     assertFalse(view().online(), "no checkpoint interval of grace after a graceful stop");
-    assertEquals(List.of(new WentOffline(t.plus(OFFLINE_AFTER))), twin.runCommand(new Reconcile()).events());
+    twin.runCommand(new Reconcile()); // or the one recovery sent itself, whichever comes first
+    DeviceState.Connectivity stored = ((DeviceState.Registered) twin.getState()).connectivity();
+    assertFalse(stored.online());
+    assertEquals(t.plus(OFFLINE_AFTER), stored.since(), "went offline at the real deadline");
+  }
+
+  @Test
+  void theFirstReportAfterAWakeClearsTheMarkSoACrashGrantsGraceAgain() {
+    registerAndClaim();
+    activateAndStopGracefully();
+    clock.advance(Duration.ofMinutes(1));
+    Instant t = clock.instant();
+    assertEquals(List.of(new TelemetryCheckpointed(t, 70, false, t)), report(battery(70)).events());
+    clock.advance(Duration.ofMinutes(4));
+    Instant last = clock.instant();
+    assertTrue(report(battery(69)).hasNoEvents());
+
+    twin.restart(); // a crash: the report at 'last' was only in memory
+    clock.advance(Duration.between(clock.instant(), last.plus(OFFLINE_AFTER)).plusMinutes(1));
+    assertTrue(view().online(), "the stored sighting is stale, so the grace applies: no invented offline spell");
   }
 
   // ---- uptime ---------------------------------------------------------------------------------
@@ -377,6 +401,7 @@ class DeviceTwinTest {
     report(heartbeat());
     var retire = twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.RETURNED, r));
     assertEquals(List.of(
+        new TelemetryCheckpointed(START, null, true, START), // the exact last sighting, so the view stays as it is
         new DeviceDecommissioned("cust-1", DecommissionReason.RETURNED, START),
         new StageChanged(Stage.DAY_30, Stage.END_OF_LIFE, START)), retire.events());
     assertTrue(twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.BROKEN, r)).hasNoEvents(), "idempotent");
