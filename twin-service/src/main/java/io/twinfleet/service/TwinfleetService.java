@@ -6,6 +6,7 @@ import io.twinfleet.persistence.cassandra.CassandraSchema;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.service.api.grpc.DeviceServiceImpl;
 import io.twinfleet.service.api.grpc.GrpcServer;
+import io.twinfleet.service.api.grpc.JourneyServiceImpl;
 import io.twinfleet.service.api.grpc.GrpcSettings;
 import io.twinfleet.service.api.grpc.TelemetryServiceImpl;
 import io.twinfleet.service.device.CustomerDevicesProjection;
@@ -74,6 +75,7 @@ public final class TwinfleetService {
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline = grpcSettings.baselineSink() ? BaselineSink.init(system) : null;
     GrpcServer grpc = GrpcServer.start(system, grpcSettings, clock, List.of(
         new DeviceServiceImpl(system, grpcSettings, deviceSettings, customerDevices),
+        new JourneyServiceImpl(system, grpcSettings, deviceSettings, clock),
         new TelemetryServiceImpl(system, region, baseline, grpcSettings, deviceSettings, clock)));
     log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
     return new Running(grpc, httpPort, clock);

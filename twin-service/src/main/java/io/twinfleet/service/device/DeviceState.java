@@ -33,8 +33,45 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     static final Owner NONE = new Owner(null, null, null);
   }
 
-  /** The journey stage and its milestones. */
-  record Journey(Stage stage, Instant stageSince, Instant activatedAt) implements CborSerializable {}
+  /**
+   * The journey stage, its milestones, and the touchpoints with the customer: the most recent
+   * {@link #KEPT_TOUCHPOINTS} by when they happened, oldest first. The stage history follows from
+   * the milestones (see {@link Stages#history}).
+   */
+  record Journey(Stage stage, Instant stageSince, Instant activatedAt, List<Touchpoint> touchpoints) implements CborSerializable {
+    static final int KEPT_TOUCHPOINTS = 100;
+
+    public Journey {
+      // Snapshots from before touchpoints were kept have none.
+      touchpoints = touchpoints == null || touchpoints.isEmpty() ? List.of() : touchpoints;
+    }
+
+    Journey withStage(Stage to, Instant since) {
+      return new Journey(to, since, activatedAt, touchpoints);
+    }
+
+    Journey withTouchpoint(Touchpoint t) {
+      List<Touchpoint> all = new ArrayList<>(touchpoints.size() + 1);
+      all.addAll(touchpoints);
+      int at = all.size();
+      while (at > 0 && all.get(at - 1).at().isAfter(t.at())) {
+        at--;
+      }
+      all.add(at, t);
+      List<Touchpoint> kept = all.size() > KEPT_TOUCHPOINTS ? all.subList(all.size() - KEPT_TOUCHPOINTS, all.size()) : all;
+      return new Journey(stage, stageSince, activatedAt, List.copyOf(kept));
+    }
+
+    /** The kept touchpoint with this id, or null. */
+    Touchpoint touchpoint(String id) {
+      for (Touchpoint t : touchpoints) {
+        if (t.id().equals(id)) {
+          return t;
+        }
+      }
+      return null;
+    }
+  }
 
   /**
    * Online or offline since when, and the last stored sighting (null until the first report).
@@ -157,7 +194,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
           // Models and firmware versions repeat across a fleet: one copy each, not one per twin.
           new Identity(e.model().intern(), e.serial(), e.at(), e.heartbeatInterval()),
           Owner.NONE,
-          new Journey(Stage.UNCLAIMED, e.at(), null),
+          new Journey(Stage.UNCLAIMED, e.at(), null, List.of()),
           Connectivity.NEVER_SEEN,
           new Telemetry(null, false, e.firmwareVersion() == null ? null : e.firmwareVersion().intern(), false, List.of()),
           null,
@@ -194,11 +231,15 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     Registered activate(DeviceActivated e) {
-      return withJourney(new Journey(journey.stage(), journey.stageSince(), e.at()));
+      return withJourney(new Journey(journey.stage(), journey.stageSince(), e.at(), journey.touchpoints()));
     }
 
     Registered stageChanged(StageChanged e) {
-      return withJourney(new Journey(e.to(), e.at(), journey.activatedAt()));
+      return withJourney(journey.withStage(e.to(), e.at()));
+    }
+
+    Registered touchpointRecorded(TouchpointRecorded e) {
+      return withJourney(journey.withTouchpoint(Touchpoint.of(e)));
     }
 
     Registered cameOnline(CameOnline e) {

@@ -65,6 +65,18 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   /** A validated reading; the outcome goes to {@code replyTo} tagged with the batch key and index. */
   public record Report(Reading reading, long batchKey, int index, ActorRef<ReportListener> replyTo) implements Command {}
 
+  /** Answered with a {@link JourneyAnswer}. */
+  public record GetJourney(ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * Record a touchpoint with the customer; answered with a {@link TouchpointAnswer}.
+   * {@code happenedAt} has been checked against the clock, or is null for now; the twin checks it
+   * against the claim. A touchpoint with the same id and content is the same one, stored once (a
+   * retry without a time matches whenever the first was).
+   */
+  public record RecordTouchpoint(String touchpointId, TouchpointKind kind, String note, Instant happenedAt, ActorRef<Reply> replyTo)
+      implements Command {}
+
   /** Send the current view now and a new one on every change, until {@link Unwatch} or the watcher stops. */
   public record Watch(ActorRef<ViewSubscriber> watcher) implements Command {}
 
@@ -88,6 +100,10 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   public record Accepted(DeviceView view) implements Reply {}
 
   public record Rejected(ErrorCode code, String message) implements Reply {}
+
+  public record JourneyAnswer(JourneyView journey) implements Reply {}
+
+  public record TouchpointAnswer(Touchpoint touchpoint) implements Reply {}
 
   /** The protocol of an actor that collects report outcomes: it receives {@link ReportOutcome}s, and its own messages. */
   public interface ReportListener extends CborSerializable {}
@@ -140,6 +156,10 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   public record TelemetryCheckpointed(Instant lastSeen, Integer batteryPercent, boolean graceful, Instant at) implements Event {}
 
   public record DeviceDecommissioned(String customerId, DecommissionReason reason, Instant at) implements Event {}
+
+  /** A touchpoint that happened at {@code happenedAt}, stored at {@code at}. */
+  public record TouchpointRecorded(String touchpointId, TouchpointKind kind, String note, Instant happenedAt, Instant at)
+      implements Event {}
 
   // ---- wiring ---------------------------------------------------------------------------------
 
@@ -279,6 +299,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (event instanceof UsageStarted) return s.usage(true);
     if (event instanceof UsageEnded) return s.usage(false);
     if (event instanceof DeviceDecommissioned e) return s.retire(e);
+    if (event instanceof TouchpointRecorded e) return s.touchpointRecorded(e);
     throw new IllegalStateException("unexpected " + event.getClass().getSimpleName() + " after registration");
   }
 
@@ -293,6 +314,8 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (command instanceof Register c) return onRegisterAgain(s, c);
     if (command instanceof Claim c) return onClaim(s, c);
     if (command instanceof Decommission c) return onDecommission(s, c);
+    if (command instanceof GetJourney c) return Effect().reply(c.replyTo(), new JourneyAnswer(journey(s)));
+    if (command instanceof RecordTouchpoint c) return onRecordTouchpoint(s, c);
     if (command instanceof Watch c) return onWatch(s, c);
     if (command instanceof Unwatch c) return removeWatcher(c.watcher());
     if (command instanceof WatcherGone c) return removeWatcher(c.watcher());
@@ -306,6 +329,8 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (command instanceof Get c) return notFound(c.replyTo());
     if (command instanceof Claim c) return notFound(c.replyTo());
     if (command instanceof Decommission c) return notFound(c.replyTo());
+    if (command instanceof GetJourney c) return notFound(c.replyTo());
+    if (command instanceof RecordTouchpoint c) return notFound(c.replyTo());
     if (command instanceof Watch) return passivateNoReply();
     if (command instanceof Stop) return Effect().stop().thenNoReply();
     return Effect().noReply(); // Unwatch, WatcherGone, Reconcile: nothing to do
@@ -370,6 +395,30 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     events.add(new StageChanged(stage, Stage.END_OF_LIFE, now));
     timers.cancelAll();
     return persistAndReply(events, c.replyTo());
+  }
+
+  private ReplyEffect<Event, DeviceState> onRecordTouchpoint(Registered s, RecordTouchpoint c) {
+    if (!s.claimed()) {
+      return Effect().reply(c.replyTo(), new Rejected(ErrorCode.FAILED_PRECONDITION,
+          "device " + deviceId + " is not claimed: a touchpoint is with its customer"));
+    }
+    Instant now = clock.instant();
+    Instant happenedAt = c.happenedAt() != null ? c.happenedAt() : now;
+    if (happenedAt.isBefore(s.owner().claimedAt())) {
+      return Effect().reply(c.replyTo(), new Rejected(ErrorCode.FAILED_PRECONDITION,
+          "at: " + happenedAt + " is before device " + deviceId + " was claimed (" + s.owner().claimedAt() + ")"));
+    }
+    Touchpoint same = s.journey().touchpoint(c.touchpointId());
+    if (same != null) {
+      if (same.sameAs(c.touchpointId(), c.kind(), c.note(), c.happenedAt() != null ? c.happenedAt() : same.at())) {
+        return Effect().reply(c.replyTo(), new TouchpointAnswer(same));
+      }
+      return Effect().reply(c.replyTo(), new Rejected(ErrorCode.ALREADY_EXISTS,
+          "touchpoint " + c.touchpointId() + " of device " + deviceId + " was recorded with other content"));
+    }
+    TouchpointRecorded e = new TouchpointRecorded(c.touchpointId(), c.kind(), c.note(), happenedAt, now);
+    Touchpoint recorded = Touchpoint.of(e);
+    return Effect().persist(e).thenRun(this::afterPersist).thenReply(c.replyTo(), st -> new TouchpointAnswer(recorded));
   }
 
   private ReplyEffect<Event, DeviceState> onReport(Registered s, Report c) {
@@ -475,6 +524,10 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
         w.tell(v);
       }
     }
+  }
+
+  private JourneyView journey(Registered s) {
+    return JourneyView.of(deviceId, s, clock.instant());
   }
 
   private DeviceView view(Registered s) {

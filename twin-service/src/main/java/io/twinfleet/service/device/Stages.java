@@ -69,6 +69,32 @@ public final class Stages {
     return transitions;
   }
 
+  /**
+   * Every stage change of a device up to {@code now}, oldest first, from its milestones: claimed at
+   * {@code claimedAt}, activated at {@code activatedAt}, retired at {@code retiredAt} (each may be
+   * null). These are the changes its twin stores as events (a retirement first stores the
+   * milestones passed by then), and also those due but not stored yet, as the view shows them.
+   */
+  public static List<Transition> history(Instant claimedAt, Instant activatedAt, Instant retiredAt, Instant now) {
+    List<Transition> changes = new ArrayList<>(6);
+    Stage current = Stage.UNCLAIMED;
+    if (claimedAt != null) {
+      changes.add(new Transition(current, Stage.ONBOARDING, claimedAt));
+      current = Stage.ONBOARDING;
+    }
+    Instant end = retiredAt != null ? retiredAt : now;
+    if (activatedAt != null) {
+      changes.add(new Transition(current, Stage.DAY_30, activatedAt));
+      List<Transition> timed = timeDrivenTransitions(Stage.DAY_30, activatedAt, end);
+      changes.addAll(timed);
+      current = timed.isEmpty() ? Stage.DAY_30 : timed.get(timed.size() - 1).to();
+    }
+    if (retiredAt != null) {
+      changes.add(new Transition(current, Stage.END_OF_LIFE, retiredAt));
+    }
+    return changes;
+  }
+
   /** One stage change: from, to and when. */
   public record Transition(Stage from, Stage to, Instant at) {}
 

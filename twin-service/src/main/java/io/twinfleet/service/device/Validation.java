@@ -47,6 +47,28 @@ public final class Validation {
     return value;
   }
 
+  /** Free text up to {@code max} characters, possibly empty; line breaks and tabs allowed, other control characters not. */
+  public static String note(String field, String value, int max) {
+    if (value.length() > max) {
+      throw new InvalidField(field, value.length() + " characters, at most " + max);
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isISOControl(c) && c != '\n' && c != '\r' && c != '\t') {
+        throw new InvalidField(field, "control character U+" + String.format("%04X", (int) c) + " at " + i);
+      }
+    }
+    return value;
+  }
+
+  /** A time something happened: not further ahead of {@code now} than the allowed clock skew. */
+  public static Instant notAhead(String field, Instant value, Instant now, DeviceSettings settings) {
+    if (value.isAfter(now.plus(settings.maxClockSkew()))) {
+      throw new InvalidField(field, value + " is more than " + settings.maxClockSkew() + " ahead of the service clock (" + now + ")");
+    }
+    return value;
+  }
+
   public static int percent(String field, int value) {
     if (value < 0 || value > 100) {
       throw new InvalidField(field, value + " is outside 0..100");
@@ -66,9 +88,7 @@ public final class Validation {
     if (value == null) {
       throw new InvalidField(field, "required");
     }
-    if (value.isAfter(now.plus(settings.maxClockSkew()))) {
-      throw new InvalidField(field, value + " is more than " + settings.maxClockSkew() + " ahead of the service clock (" + now + ")");
-    }
+    notAhead(field, value, now, settings);
     if (value.isBefore(now.minus(settings.maxReadingAge()))) {
       throw new InvalidField(field, value + " is more than " + settings.maxReadingAge() + " old");
     }

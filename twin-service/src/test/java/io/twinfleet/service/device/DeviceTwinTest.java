@@ -417,6 +417,86 @@ class DeviceTwinTest {
     assertEquals(ErrorCode.FAILED_PRECONDITION, assertInstanceOf(Rejected.class, reclaim.reply()).code());
   }
 
+  // ---- journey --------------------------------------------------------------------------------
+
+  private JourneyView journey() {
+    return assertInstanceOf(JourneyAnswer.class, twin.<Reply>runCommand(GetJourney::new).reply()).journey();
+  }
+
+  private Reply touchpoint(String id, TouchpointKind kind, String note, Instant at) {
+    return twin.<Reply>runCommand(r -> new RecordTouchpoint(id, kind, note, at, r)).reply();
+  }
+
+  @Test
+  void theJourneysStageChangesAreExactlyTheStoredOnes() {
+    List<Event> stored = new java.util.ArrayList<>(register().events());
+    stored.addAll(twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r)).events());
+    clock.advance(Duration.ofHours(5));
+    stored.addAll(report(heartbeat()).events());
+    clock.advance(Duration.ofDays(64)); // silent: offline, and two milestones passed
+    stored.addAll(twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.CHURNED, r)).events());
+    clock.advance(Duration.ofDays(100));
+
+    List<Stages.Transition> storedChanges = stored.stream()
+        .filter(e -> e instanceof StageChanged).map(e -> (StageChanged) e)
+        .map(e -> new Stages.Transition(e.from(), e.to(), e.at())).toList();
+    assertEquals(5, storedChanges.size(), storedChanges.toString());
+    JourneyView j = journey();
+    assertEquals(storedChanges, j.stageChanges());
+    assertEquals(Stage.END_OF_LIFE, j.stage());
+    twin.restart();
+    assertEquals(j, journey(), "the same after recovery");
+  }
+
+  @Test
+  void touchpointsAreKeptInTheOrderTheyHappenedAndRetriesAreSafe() {
+    registerAndClaim();
+    Instant claimed = clock.instant();
+    clock.advance(Duration.ofDays(3));
+    Instant now = clock.instant();
+    var first = assertInstanceOf(TouchpointAnswer.class, touchpoint("tp-a", TouchpointKind.SUPPORT_CONTACT, "No Wi-Fi.", now)).touchpoint();
+    assertEquals(new Touchpoint("tp-a", TouchpointKind.SUPPORT_CONTACT, "No Wi-Fi.", now, now), first);
+    touchpoint("tp-b", TouchpointKind.ONBOARDING_CALL, "", claimed.plusSeconds(600));
+
+    clock.advance(Duration.ofMinutes(5));
+    var retry = twin.<Reply>runCommand(r -> new RecordTouchpoint("tp-a", TouchpointKind.SUPPORT_CONTACT, "No Wi-Fi.", now, r));
+    assertTrue(retry.hasNoEvents(), "the same touchpoint again stores nothing");
+    assertEquals(first, assertInstanceOf(TouchpointAnswer.class, retry.reply()).touchpoint());
+    var clash = touchpoint("tp-a", TouchpointKind.COMPLAINT, "No Wi-Fi.", now);
+    assertEquals(ErrorCode.ALREADY_EXISTS, assertInstanceOf(Rejected.class, clash).code());
+
+    twin.<Reply>runCommand(r -> new RecordTouchpoint("tp-c", TouchpointKind.UPSELL, "", null, r)); // at: now
+    clock.advance(Duration.ofMinutes(5));
+    var untimedRetry = twin.<Reply>runCommand(r -> new RecordTouchpoint("tp-c", TouchpointKind.UPSELL, "", null, r));
+    assertTrue(untimedRetry.hasNoEvents(), "a retry without a time is the same touchpoint, whenever it comes");
+
+    assertEquals(List.of("tp-b", "tp-a", "tp-c"), journey().touchpoints().stream().map(Touchpoint::id).toList(), "by when they happened");
+  }
+
+  @Test
+  void aTouchpointNeedsACustomerAndCannotPrecedeTheClaim() {
+    register();
+    Rejected unclaimed = assertInstanceOf(Rejected.class, touchpoint("tp-1", TouchpointKind.UPSELL, "", clock.instant()));
+    assertEquals(ErrorCode.FAILED_PRECONDITION, unclaimed.code());
+    twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r));
+    var early = twin.<Reply>runCommand(r -> new RecordTouchpoint("tp-1", TouchpointKind.UPSELL, "", START.minusSeconds(1), r));
+    assertTrue(early.hasNoEvents());
+    assertEquals(ErrorCode.FAILED_PRECONDITION, assertInstanceOf(Rejected.class, early.reply()).code());
+  }
+
+  @Test
+  void onlyTheMostRecentHundredTouchpointsAreKept() {
+    registerAndClaim();
+    for (int i = 0; i < 105; i++) {
+      clock.advance(Duration.ofMinutes(1));
+      touchpoint("tp-" + i, TouchpointKind.SUPPORT_CONTACT, "call " + i, clock.instant());
+    }
+    List<Touchpoint> kept = journey().touchpoints();
+    assertEquals(DeviceState.Journey.KEPT_TOUCHPOINTS, kept.size());
+    assertEquals("tp-5", kept.get(0).id());
+    assertEquals("tp-104", kept.get(kept.size() - 1).id());
+  }
+
   // ---- watchers -------------------------------------------------------------------------------
 
   @Test

@@ -56,7 +56,8 @@ class EventSerializationTest {
       new UsageStarted(T),
       new UsageEnded(T),
       new TelemetryCheckpointed(T, 64, true, T),
-      new DeviceDecommissioned("cust-7", DecommissionReason.REPLACED, T));
+      new DeviceDecommissioned("cust-7", DecommissionReason.REPLACED, T),
+      new TouchpointRecorded("tp-1", TouchpointKind.DAY_30_CHECKIN, "Happy so far; asked about\nthe app.", T.minusSeconds(3600), T));
 
   /** A twin that registered, was claimed, reported, raised a fault and was checkpointed. */
   static DeviceState sampleState() {
@@ -81,6 +82,13 @@ class EventSerializationTest {
         new TelemetryCheckpointed(T.plusSeconds(4100), 63, true, T.plusSeconds(4200)));
   }
 
+  /** The same twin with two touchpoints. */
+  static DeviceState sampleStateWithTouchpoints() {
+    return applied(sampleStateWithOfflineHistory(),
+        new TouchpointRecorded("tp-1", TouchpointKind.ONBOARDING_CALL, "Set up together.", T.plusSeconds(200), T.plusSeconds(300)),
+        new TouchpointRecorded("tp-2", TouchpointKind.COMPLAINT, "", T.plusSeconds(5000), T.plusSeconds(5000)));
+  }
+
   private static DeviceState applied(DeviceState s, Event... events) {
     for (Event e : events) {
       s = DeviceTwin.apply(s, e);
@@ -94,7 +102,9 @@ class EventSerializationTest {
   static final List<StoredSnapshot> SNAPSHOTS_BY_SHAPE = List.of(
       new StoredSnapshot("state-v1.txt", sampleState()),
       // v2: offline history, and whether the last sighting is exact
-      new StoredSnapshot("state-v2.txt", sampleStateWithOfflineHistory()));
+      new StoredSnapshot("state-v2.txt", sampleStateWithOfflineHistory()),
+      // v3: touchpoints
+      new StoredSnapshot("state-v3.txt", sampleStateWithTouchpoints()));
 
   @AfterAll
   static void tearDown() {

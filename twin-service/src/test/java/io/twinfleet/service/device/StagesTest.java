@@ -61,4 +61,44 @@ class StagesTest {
         new Stages.Transition(Stage.DAY_60, Stage.DAY_90, ACTIVATED.plus(Duration.ofDays(60)))), t);
     assertTrue(Stages.timeDrivenTransitions(Stage.DAY_90, ACTIVATED, ACTIVATED.plus(Duration.ofDays(75))).isEmpty());
   }
+
+  // ---- history ----
+
+  private static Stages.Transition change(Stage from, Stage to, Instant at) {
+    return new Stages.Transition(from, to, at);
+  }
+
+  @Test
+  void historyOfAnUnclaimedDeviceIsEmpty() {
+    assertEquals(List.of(), Stages.history(null, null, null, ACTIVATED));
+  }
+
+  @Test
+  void historyWalksEveryMilestoneReachedAtItsExactTime() {
+    Instant day = ACTIVATED.plus(Duration.ofDays(1));
+    assertEquals(List.of(change(Stage.UNCLAIMED, Stage.ONBOARDING, CLAIMED), change(Stage.ONBOARDING, Stage.DAY_30, ACTIVATED)),
+        Stages.history(CLAIMED, ACTIVATED, null, day));
+    Instant d60 = ACTIVATED.plus(Duration.ofDays(60));
+    assertEquals(List.of(
+            change(Stage.UNCLAIMED, Stage.ONBOARDING, CLAIMED),
+            change(Stage.ONBOARDING, Stage.DAY_30, ACTIVATED),
+            change(Stage.DAY_30, Stage.DAY_60, ACTIVATED.plus(Duration.ofDays(30))),
+            change(Stage.DAY_60, Stage.DAY_90, d60)),
+        Stages.history(CLAIMED, ACTIVATED, null, d60), "a milestone reached exactly now is in");
+  }
+
+  @Test
+  void retirementEndsTheHistoryAfterTheMilestonesPassedByThen() {
+    Instant retired = ACTIVATED.plus(Duration.ofDays(45));
+    assertEquals(List.of(
+            change(Stage.UNCLAIMED, Stage.ONBOARDING, CLAIMED),
+            change(Stage.ONBOARDING, Stage.DAY_30, ACTIVATED),
+            change(Stage.DAY_30, Stage.DAY_60, ACTIVATED.plus(Duration.ofDays(30))),
+            change(Stage.DAY_60, Stage.END_OF_LIFE, retired)),
+        Stages.history(CLAIMED, ACTIVATED, retired, retired.plus(Duration.ofDays(400))), "nothing after retirement");
+    assertEquals(List.of(change(Stage.UNCLAIMED, Stage.ONBOARDING, CLAIMED), change(Stage.ONBOARDING, Stage.END_OF_LIFE, ACTIVATED)),
+        Stages.history(CLAIMED, null, ACTIVATED, ACTIVATED), "retired before its first report");
+    assertEquals(List.of(change(Stage.UNCLAIMED, Stage.END_OF_LIFE, CLAIMED)),
+        Stages.history(null, null, CLAIMED, CLAIMED), "retired from the shelf");
+  }
 }

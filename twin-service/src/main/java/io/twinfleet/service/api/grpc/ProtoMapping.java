@@ -2,23 +2,30 @@ package io.twinfleet.service.api.grpc;
 
 import com.google.protobuf.Timestamp;
 import io.twinfleet.protocol.v1.Device;
+import io.twinfleet.protocol.v1.DeviceJourney;
 import io.twinfleet.protocol.v1.Fault;
 import io.twinfleet.protocol.v1.FaultSet;
 import io.twinfleet.protocol.v1.ReportedFault;
+import io.twinfleet.protocol.v1.StageChange;
 import io.twinfleet.protocol.v1.Uptime;
 import io.twinfleet.service.device.DecommissionReason;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceState.OpenFault;
 import io.twinfleet.service.device.DeviceView;
+import io.twinfleet.service.device.JourneyView;
 import io.twinfleet.service.device.Reading;
 import io.twinfleet.service.device.Severity;
 import io.twinfleet.service.device.Stage;
+import io.twinfleet.service.device.Stages;
+import io.twinfleet.service.device.Touchpoint;
+import io.twinfleet.service.device.TouchpointKind;
 import io.twinfleet.service.device.Validation;
 import io.twinfleet.service.device.Validation.InvalidField;
 import io.twinfleet.service.quality.Uptime.Measure;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -166,6 +173,47 @@ final class ProtoMapping {
 
   static com.google.protobuf.Duration duration(Duration d) {
     return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
+  }
+
+  static DeviceJourney toProto(JourneyView j) {
+    DeviceJourney.Builder b = DeviceJourney.newBuilder()
+        .setDeviceId(j.deviceId())
+        .setModel(j.model())
+        .setStage(io.twinfleet.protocol.v1.Stage.valueOf(j.stage().name()))
+        .setStageSince(timestamp(j.stageSince()));
+    if (j.customerId() != null) {
+      b.setCustomerId(j.customerId()).setSiteId(j.siteId()).setClaimedAt(timestamp(j.claimedAt()));
+    }
+    if (j.activatedAt() != null) {
+      b.setActivatedAt(timestamp(j.activatedAt()));
+    }
+    for (Stages.Transition t : j.stageChanges()) {
+      b.addStageChanges(StageChange.newBuilder()
+          .setFrom(io.twinfleet.protocol.v1.Stage.valueOf(t.from().name()))
+          .setTo(io.twinfleet.protocol.v1.Stage.valueOf(t.to().name()))
+          .setAt(timestamp(t.at())));
+    }
+    for (Touchpoint t : j.touchpoints()) {
+      b.addTouchpoints(toProto(t));
+    }
+    return b.build();
+  }
+
+  static io.twinfleet.protocol.v1.Touchpoint toProto(Touchpoint t) {
+    return io.twinfleet.protocol.v1.Touchpoint.newBuilder()
+        .setTouchpointId(t.id())
+        .setKind(io.twinfleet.protocol.v1.TouchpointKind.valueOf(t.kind().name()))
+        .setNote(t.note())
+        .setAt(timestamp(t.at()))
+        .setRecordedAt(timestamp(t.recordedAt()))
+        .build();
+  }
+
+  static TouchpointKind touchpointKind(String field, io.twinfleet.protocol.v1.TouchpointKind k) {
+    if (k == io.twinfleet.protocol.v1.TouchpointKind.TOUCHPOINT_KIND_UNSPECIFIED || k == io.twinfleet.protocol.v1.TouchpointKind.UNRECOGNIZED) {
+      throw new InvalidField(field, "required: one of " + Arrays.toString(TouchpointKind.values()));
+    }
+    return TouchpointKind.valueOf(k.name());
   }
 
   static Stage stage(io.twinfleet.protocol.v1.Stage s) {

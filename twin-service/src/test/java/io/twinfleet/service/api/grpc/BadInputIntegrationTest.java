@@ -179,6 +179,29 @@ class BadInputIntegrationTest {
     assertNothingChanged();
   }
 
+  private static void touchpoint(RecordTouchpointRequest.Builder req) {
+    JourneyServiceGrpc.newBlockingStub(node.channel()).recordTouchpoint(req.build());
+  }
+
+  @Test
+  void badTouchpointsAreRefusedNamingTheFieldAndStoreNothing() {
+    RecordTouchpointRequest.Builder ok = RecordTouchpointRequest.newBuilder()
+        .setDeviceId("lock-1").setKind(TouchpointKind.SUPPORT_CONTACT).setNote("called");
+    assertRefused(Status.Code.INVALID_ARGUMENT, "kind", () -> touchpoint(ok.clone().clearKind()));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "kind", () -> touchpoint(ok.clone().setKindValue(99)));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "note", () -> touchpoint(ok.clone().setNote("x".repeat(2_001))));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "note", () -> touchpoint(ok.clone().setNote("bell\u0007")));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "touchpoint_id", () -> touchpoint(ok.clone().setTouchpointId("no spaces")));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "at", () -> touchpoint(ok.clone().setAt(at(Instant.now().plus(Duration.ofDays(1))))));
+    assertRefused(Status.Code.FAILED_PRECONDITION, "before", () -> touchpoint(ok.clone().setAt(at(Instant.parse("2020-01-01T00:00:00Z")))));
+    assertRefused(Status.Code.NOT_FOUND, "ghost-2", () -> touchpoint(ok.clone().setDeviceId("ghost-2")));
+    assertRefused(Status.Code.NOT_FOUND, "ghost-2", () -> JourneyServiceGrpc.newBlockingStub(node.channel())
+        .getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId("ghost-2").build()));
+    assertEquals(0, JourneyServiceGrpc.newBlockingStub(node.channel())
+        .getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId("lock-1").build()).getTouchpointsCount());
+    assertNothingChanged();
+  }
+
   @Test
   void decommissionWithoutAReasonIsInvalidArgument() {
     assertRefused(Status.Code.INVALID_ARGUMENT, "reason", () -> DeviceServiceGrpc.newBlockingStub(node.channel()).decommissionDevice(

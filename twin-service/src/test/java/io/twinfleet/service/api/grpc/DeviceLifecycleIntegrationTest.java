@@ -242,6 +242,18 @@ class DeviceLifecycleIntegrationTest {
     assertEquals(therm.getUptimeSinceActivation(), therm.getUptime24H(), "its whole life lies in the last 24 hours");
     assertFalse(registered.hasUptimeSinceActivation(), "no uptime before activation");
 
+    // The journey team calls the customer; a retry of the same request is the same touchpoint.
+    var journeys = JourneyServiceGrpc.newBlockingStub(node.channel());
+    RecordTouchpointRequest call = RecordTouchpointRequest.newBuilder().setDeviceId("therm-1").setTouchpointId("call-1")
+        .setKind(TouchpointKind.ONBOARDING_CALL).setNote("Walked through the app.").build();
+    Touchpoint recorded = journeys.recordTouchpoint(call);
+    assertEquals(recorded, journeys.recordTouchpoint(call));
+    assertEquals(Status.Code.ALREADY_EXISTS, codeOf(() -> journeys.recordTouchpoint(call.toBuilder().setKind(TouchpointKind.UPSELL).build())));
+    DeviceJourney journey = journeys.getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId("therm-1").build());
+    assertEquals(List.of(Stage.ONBOARDING, Stage.DAY_30), journey.getStageChangesList().stream().map(StageChange::getTo).toList());
+    assertEquals(therm.getActivatedAt(), journey.getStageChanges(1).getAt());
+    assertEquals(List.of(recorded), journey.getTouchpointsList());
+
     Device charger = get("charger-1");
     assertTrue(charger.getBatteryLow());
     assertTrue(charger.getInUse());
@@ -276,6 +288,7 @@ class DeviceLifecycleIntegrationTest {
     // Stop everything, start again: every view is as it was.
     Device thermBefore = get("therm-1");
     Device chargerBefore = get("charger-1");
+    DeviceJourney journeyBefore = journeys.getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId("therm-1").build());
     node.close();
     node = TestNode.start(keyspace, "");
     Device thermAfter = get("therm-1");
@@ -284,6 +297,8 @@ class DeviceLifecycleIntegrationTest {
     assertTrue(Durations.compare(thermAfter.getUptimeSinceActivation().getCounted(), thermBefore.getUptimeSinceActivation().getCounted()) > 0,
         "an active device's life goes on");
     assertEquals(chargerBefore, get("charger-1"), "a retired device's view, uptime included, never changes");
+    assertEquals(journeyBefore, JourneyServiceGrpc.newBlockingStub(node.channel())
+        .getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId("therm-1").build()));
     assertEquals(List.of("charger-1", "therm-1"), devices().listCustomerDevices(
         ListCustomerDevicesRequest.newBuilder().setCustomerId("cust-a").setIncludeDecommissioned(true).build())
         .getDevicesList().stream().map(Device::getDeviceId).toList());

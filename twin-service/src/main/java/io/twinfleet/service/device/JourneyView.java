@@ -1,0 +1,35 @@
+package io.twinfleet.service.device;
+
+import io.twinfleet.service.device.DeviceState.Registered;
+import java.time.Instant;
+import java.util.List;
+
+/** A device's journey at one moment: its stage, every stage change so far and its touchpoints. */
+public record JourneyView(
+    String deviceId,
+    String model,
+    String customerId,
+    String siteId,
+    Stage stage,
+    Instant stageSince,
+    Instant claimedAt,
+    Instant activatedAt,
+    List<Stages.Transition> stageChanges,
+    List<Touchpoint> touchpoints) {
+
+  static JourneyView of(String deviceId, Registered s, Instant now) {
+    List<Stages.Transition> changes = Stages.history(s.owner().claimedAt(), s.journey().activatedAt(), s.retiredAt(), now);
+    Stages.Transition last = changes.isEmpty() ? null : changes.get(changes.size() - 1);
+    return new JourneyView(
+        deviceId,
+        s.identity().model(),
+        s.owner().customerId(),
+        s.owner().siteId(),
+        last == null ? Stage.UNCLAIMED : last.to(),
+        last == null ? s.identity().registeredAt() : last.at(),
+        s.owner().claimedAt(),
+        s.journey().activatedAt(),
+        changes,
+        s.journey().touchpoints());
+  }
+}
