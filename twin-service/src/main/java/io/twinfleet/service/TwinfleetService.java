@@ -1,20 +1,22 @@
 package io.twinfleet.service;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.typesafe.config.Config;
 import io.twinfleet.persistence.cassandra.CassandraSchema;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
+import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import io.twinfleet.service.api.grpc.DeviceServiceImpl;
 import io.twinfleet.service.api.grpc.GrpcServer;
-import io.twinfleet.service.api.grpc.JourneyServiceImpl;
 import io.twinfleet.service.api.grpc.GrpcSettings;
+import io.twinfleet.service.api.grpc.JourneyServiceImpl;
 import io.twinfleet.service.api.grpc.TelemetryServiceImpl;
-import io.twinfleet.service.device.CustomerDevicesProjection;
-import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.BaselineSink;
+import io.twinfleet.service.device.DeviceReadModels;
+import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
-import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
-import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import io.twinfleet.service.device.MilestoneScheduler;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -68,9 +70,11 @@ public final class TwinfleetService {
         .toCompletableFuture()
         .get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     CustomerDevicesRepository customerDevices = new CustomerDevicesRepository(session, keyspace);
+    StageMilestonesRepository milestones = new StageMilestonesRepository(session, keyspace);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> region = DeviceTwin.init(system, deviceSettings, clock);
-    CustomerDevicesProjection.init(system, deviceSettings, customerDevices);
+    DeviceReadModels.init(system, deviceSettings, customerDevices, milestones);
+    MilestoneScheduler.init(system, milestones, clock);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline = grpcSettings.baselineSink() ? BaselineSink.init(system) : null;
     GrpcServer grpc = GrpcServer.start(system, grpcSettings, clock, List.of(

@@ -46,6 +46,15 @@ public final class Stages {
     throw new IllegalArgumentException(stage + " is not reached by time since activation");
   }
 
+  /** Every time-driven milestone of a device activated at {@code activatedAt}. */
+  public static List<Instant> milestones(Instant activatedAt) {
+    List<Instant> all = new ArrayList<>(BOUNDARY_DAYS.length);
+    for (int days : BOUNDARY_DAYS) {
+      all.add(activatedAt.plus(Duration.ofDays(days)));
+    }
+    return all;
+  }
+
   /** The next milestone after {@code now} for a device activated at {@code activatedAt}, if any. */
   public static Optional<Instant> nextMilestone(Instant activatedAt, Instant now) {
     int passed = boundariesPassed(activatedAt, now);

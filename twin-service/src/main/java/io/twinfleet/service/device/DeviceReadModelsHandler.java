@@ -1,6 +1,8 @@
 package io.twinfleet.service.device;
 
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
+import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
+import io.twinfleet.service.device.DeviceTwin.DeviceActivated;
 import io.twinfleet.service.device.DeviceTwin.DeviceClaimed;
 import io.twinfleet.service.device.DeviceTwin.DeviceDecommissioned;
 import io.twinfleet.service.device.DeviceTwin.DeviceMoved;
@@ -11,13 +13,18 @@ import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.projection.javadsl.Handler;
 
-/** Keeps {@code customer_devices} in step with claims, moves and decommissions. Idempotent. */
-final class CustomerDevicesProjectionHandler extends Handler<EventEnvelope<DeviceTwin.Event>> {
+/**
+ * Keeps the device read models in step with device events: {@code customer_devices} with claims,
+ * moves and decommissions; {@code stage_milestones} with activations. Idempotent.
+ */
+final class DeviceReadModelsHandler extends Handler<EventEnvelope<DeviceTwin.Event>> {
 
-  private final CustomerDevicesRepository repository;
+  private final CustomerDevicesRepository customers;
+  private final StageMilestonesRepository milestones;
 
-  CustomerDevicesProjectionHandler(CustomerDevicesRepository repository) {
-    this.repository = repository;
+  DeviceReadModelsHandler(CustomerDevicesRepository customers, StageMilestonesRepository milestones) {
+    this.customers = customers;
+    this.milestones = milestones;
   }
 
   @Override
@@ -26,11 +33,13 @@ final class CustomerDevicesProjectionHandler extends Handler<EventEnvelope<Devic
     DeviceTwin.Event event = envelope.event();
     CompletionStage<Void> write;
     if (event instanceof DeviceClaimed e) {
-      write = repository.claimed(e.customerId(), deviceId, e.siteId(), e.model(), e.at());
+      write = customers.claimed(e.customerId(), deviceId, e.siteId(), e.model(), e.at());
     } else if (event instanceof DeviceMoved e) {
-      write = repository.moved(e.customerId(), deviceId, e.toSiteId());
+      write = customers.moved(e.customerId(), deviceId, e.toSiteId());
     } else if (event instanceof DeviceDecommissioned e && e.customerId() != null) {
-      write = repository.decommissioned(e.customerId(), deviceId);
+      write = customers.decommissioned(e.customerId(), deviceId);
+    } else if (event instanceof DeviceActivated e) {
+      write = milestones.schedule(deviceId, Stages.milestones(e.at()));
     } else {
       write = CompletableFuture.completedFuture(null);
     }

@@ -1,6 +1,7 @@
 package io.twinfleet.service.device;
 
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
+import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
@@ -16,33 +17,34 @@ import org.apache.pekko.projection.javadsl.AtLeastOnceProjection;
 import org.apache.pekko.projection.javadsl.SourceProvider;
 
 /**
- * The projection groundwork that every read model uses: device events are tagged into
- * {@code projection-tags} slices ({@link DeviceTwin#tagFor}); one projection instance per slice runs
- * somewhere in the cluster (sharded daemon process), reads its tag, and stores its offset in
- * Cassandra after the handler's idempotent writes (at least once).
+ * The projection that keeps the device read models: device events are tagged into {@code
+ * projection-tags} slices ({@link DeviceTwin#tagFor}); one projection instance per slice runs
+ * somewhere in the cluster (sharded daemon process), reads its tag once for every read model, and
+ * stores its offset in Cassandra after the handler's idempotent writes (at least once).
  */
-public final class CustomerDevicesProjection {
+public final class DeviceReadModels {
 
-  public static final String NAME = "customer-devices";
+  public static final String NAME = "device-read-models";
 
-  private CustomerDevicesProjection() {}
+  private DeviceReadModels() {}
 
-  public static void init(ActorSystem<?> system, DeviceSettings settings, CustomerDevicesRepository repository) {
+  public static void init(ActorSystem<?> system, DeviceSettings settings, CustomerDevicesRepository customers,
+      StageMilestonesRepository milestones) {
     int tags = settings.projectionTags();
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,
         NAME,
         tags,
-        i -> ProjectionBehavior.create(projection(system, "device-" + i, repository)),
+        i -> ProjectionBehavior.create(projection(system, "device-" + i, customers, milestones)),
         ShardedDaemonProcessSettings.create(system),
         Optional.of(ProjectionBehavior.stopMessage()));
   }
 
   /** A projection of one device tag into a handler, at least once, offsets in Cassandra. */
   static AtLeastOnceProjection<Offset, EventEnvelope<DeviceTwin.Event>> projection(
-      ActorSystem<?> system, String tag, CustomerDevicesRepository repository) {
+      ActorSystem<?> system, String tag, CustomerDevicesRepository customers, StageMilestonesRepository milestones) {
     SourceProvider<Offset, EventEnvelope<DeviceTwin.Event>> source =
         EventSourcedProvider.eventsByTag(system, CassandraReadJournal.Identifier(), tag);
-    return CassandraProjection.atLeastOnce(ProjectionId.of(NAME, tag), source, () -> new CustomerDevicesProjectionHandler(repository));
+    return CassandraProjection.atLeastOnce(ProjectionId.of(NAME, tag), source, () -> new DeviceReadModelsHandler(customers, milestones));
   }
 }

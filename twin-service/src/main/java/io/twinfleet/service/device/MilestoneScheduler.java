@@ -1,0 +1,125 @@
+package io.twinfleet.service.device;
+
+import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
+import io.twinfleet.service.ServiceClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
+
+/**
+ * Moves journey stages on time whether or not their twins are awake: every few seconds (real
+ * time) it reads the milestones fallen due since it last looked from {@code stage_milestones} and
+ * sends each device's twin a {@link DeviceTwin.Reconcile}, which wakes a sleeping twin and stores
+ * the stage change at its exact milestone. One per cluster (a singleton); it stores how far it has
+ * come, so a restart or a move to another node resumes there. Looking again at the last hour
+ * costs a few reconciles that change nothing and covers milestones the projection wrote late.
+ */
+public final class MilestoneScheduler {
+
+  public static final String NAME = "stage-milestones";
+
+  /** Milestones due this long before the last look are looked at again. */
+  static final Duration OVERLAP = Duration.ofHours(1);
+
+  sealed interface Message {}
+
+  private record Resume(Instant doneUntil) implements Message {}
+
+  private record Tick() implements Message {}
+
+  private record Done(Instant doneUntil, int reconciled) implements Message {}
+
+  private record Failed(Throwable error) implements Message {}
+
+  private MilestoneScheduler() {}
+
+  /** Starts the singleton on this node's cluster. */
+  public static void init(ActorSystem<?> system, StageMilestonesRepository milestones, ServiceClock clock) {
+    ClusterSingleton.get(system).init(SingletonActor.of(create(milestones, ClusterSharding.get(system), clock), NAME));
+  }
+
+  /** How often to look: every ten simulated minutes, but no more often than 10 times a second and at least every 5 s. */
+  static Duration interval(ServiceClock clock) {
+    Duration real = clock.realDelay(Duration.ofMinutes(10));
+    Duration floor = Duration.ofMillis(100);
+    Duration ceiling = Duration.ofSeconds(5);
+    return real.compareTo(floor) < 0 ? floor : real.compareTo(ceiling) > 0 ? ceiling : real;
+  }
+
+  static Behavior<Message> create(StageMilestonesRepository milestones, ClusterSharding sharding, ServiceClock clock) {
+    Behavior<Message> scheduler = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ctx.pipeToSelf(milestones.progress(NAME), (progress, error) ->
+          error != null ? new Failed(error) : new Resume(progress.orElse(clock.instant())));
+      return starting(ctx, timers, milestones, sharding, clock);
+    }));
+    return Behaviors.supervise(scheduler)
+        .onFailure(Exception.class, SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2));
+  }
+
+  private static Behavior<Message> starting(ActorContext<Message> ctx, TimerScheduler<Message> timers,
+      StageMilestonesRepository milestones, ClusterSharding sharding, ServiceClock clock) {
+    return Behaviors.receive(Message.class)
+        .onMessage(Resume.class, r -> {
+          timers.startTimerWithFixedDelay(new Tick(), interval(clock));
+          return idle(ctx, milestones, sharding, clock, r.doneUntil());
+        })
+        .onMessage(Failed.class, f -> {
+          // Storage not ready yet: restart, after a back-off, and read it again.
+          throw new IllegalStateException("cannot read the milestone scheduler's progress", f.error());
+        })
+        .build();
+  }
+
+  private static Behavior<Message> idle(ActorContext<Message> ctx, StageMilestonesRepository milestones, ClusterSharding sharding,
+      ServiceClock clock, Instant doneUntil) {
+    return Behaviors.receive(Message.class)
+        .onMessage(Tick.class, t -> {
+          Instant now = clock.instant();
+          ctx.pipeToSelf(reconcileDue(milestones, sharding, doneUntil.minus(OVERLAP), now), (n, error) ->
+              error != null ? new Failed(error) : new Done(now, n));
+          return working(ctx, milestones, sharding, clock, doneUntil);
+        })
+        .build();
+  }
+
+  private static Behavior<Message> working(ActorContext<Message> ctx, StageMilestonesRepository milestones, ClusterSharding sharding,
+      ServiceClock clock, Instant doneUntil) {
+    return Behaviors.receive(Message.class)
+        .onMessage(Tick.class, t -> Behaviors.same()) // still at the last one
+        .onMessage(Done.class, d -> {
+          if (d.reconciled() > 0) {
+            ctx.getLog().debug("{} due milestones handed to their twins, up to {}", d.reconciled(), d.doneUntil());
+          }
+          milestones.saveProgress(NAME, d.doneUntil());
+          return idle(ctx, milestones, sharding, clock, d.doneUntil());
+        })
+        .onMessage(Failed.class, f -> {
+          ctx.getLog().warn("Milestones could not be read; trying again from {}: {}", doneUntil, f.error().toString());
+          return idle(ctx, milestones, sharding, clock, doneUntil);
+        })
+        .build();
+  }
+
+  /** Sends a reconcile to every twin with a milestone due in {@code (after, until]}; completes with how many. */
+  static CompletionStage<Integer> reconcileDue(StageMilestonesRepository milestones, ClusterSharding sharding, Instant after, Instant until) {
+    CompletionStage<Integer> total = CompletableFuture.completedFuture(0);
+    for (Instant hour = StageMilestonesRepository.hourOf(after); !hour.isAfter(until); hour = hour.plus(1, ChronoUnit.HOURS)) {
+      Instant h = hour;
+      total = total.thenCompose(sum -> milestones.forEachDue(h, after, until, m ->
+              sharding.entityRefFor(DeviceTwin.ENTITY_KEY, m.deviceId()).tell(new DeviceTwin.Reconcile()))
+          .thenApply(n -> sum + n));
+    }
+    return total;
+  }
+}

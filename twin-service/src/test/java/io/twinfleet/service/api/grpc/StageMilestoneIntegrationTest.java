@@ -1,0 +1,105 @@
+package io.twinfleet.service.api.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.twinfleet.persistence.testing.CassandraExtension;
+import io.twinfleet.persistence.testing.TestKeyspace;
+import io.twinfleet.protocol.v1.*;
+import io.twinfleet.service.TestNode;
+import io.twinfleet.service.device.DeviceTwin;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A journey milestone moves the stage although the twin sleeps and nobody asks: on a clock where
+ * 30 days pass in 5 seconds, a device reports once and goes quiet, its twin is passivated, and the
+ * milestone scheduler wakes it to store DAY_30 -> DAY_60 at the exact milestone.
+ */
+@ExtendWith(CassandraExtension.class)
+class StageMilestoneIntegrationTest {
+
+  private static final double SPEED = 30 * 86_400 / 5.0;
+  private static TestKeyspace keyspace;
+  private static TestNode node;
+
+  @BeforeAll
+  static void startNode(TestKeyspace ks) throws Exception {
+    keyspace = ks;
+    node = TestNode.start(ks, """
+        twinfleet.clock.speed = %s
+        pekko.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout = 1s
+        """.formatted(SPEED));
+  }
+
+  @AfterAll
+  static void stopNode() throws Exception {
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  private static Instant instant(com.google.protobuf.Timestamp t) {
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+  }
+
+  private static long storedStageChanges(String deviceId) {
+    return keyspace.session()
+        .execute("SELECT ser_manifest FROM messages WHERE persistence_id = ? AND partition_nr = 0", "Device|" + deviceId)
+        .all().stream().filter(r -> r.getString("ser_manifest").endsWith("StageChanged")).count();
+  }
+
+  private static Set<String> liveTwins() {
+    TestProbe<ShardRegion.CurrentShardRegionState> probe = TestProbe.create(node.system());
+    ClusterSharding.get(node.system()).shardState().tell(new GetShardRegionState(DeviceTwin.ENTITY_KEY, probe.getRef()));
+    return probe.receiveMessage(Duration.ofSeconds(5)).getShards().stream()
+        .flatMap(s -> s.getEntityIds().stream()).collect(java.util.stream.Collectors.toSet());
+  }
+
+  private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < end, "timed out waiting until " + what);
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+  }
+
+  @Test
+  void aSleepingTwinIsWokenAtItsMilestone() throws Exception {
+    var devices = DeviceServiceGrpc.newBlockingStub(node.channel());
+    devices.registerDevice(RegisterDeviceRequest.newBuilder().setDeviceId("sleepy-1").setModel("lock-l1").setSerial("SN-1").build());
+    Device claimed = devices.claimDevice(ClaimDeviceRequest.newBuilder().setDeviceId("sleepy-1").setCustomerId("c-1").setSiteId("s-1").build());
+    // stamped in service time, which runs ahead of real time here
+    TelemetryServiceGrpc.newBlockingStub(node.channel()).report(Reading.newBuilder().setDeviceId("sleepy-1")
+        .setObservedAt(claimed.getClaimedAt()).build());
+    Instant activated = instant(devices.getDevice(GetDeviceRequest.newBuilder().setDeviceId("sleepy-1").build()).getActivatedAt());
+    assertEquals(2, storedStageChanges("sleepy-1"), "claimed and activated");
+
+    await("the twin is passivated", Duration.ofSeconds(4), () -> !liveTwins().contains("sleepy-1"));
+    long stored = storedStageChanges("sleepy-1");
+    assertEquals(2, stored, "no milestone yet: it was passivated within a second, the milestone is 5 s away");
+
+    // No request for the device from here on: only the scheduler can wake its twin.
+    await("DAY_60 is stored", Duration.ofSeconds(15), () -> storedStageChanges("sleepy-1") >= 3);
+
+    DeviceJourney journey = JourneyServiceGrpc.newBlockingStub(node.channel())
+        .getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId("sleepy-1").build());
+    StageChange day60 = journey.getStageChanges(2);
+    assertEquals(List.of(Stage.DAY_30, Stage.DAY_60), List.of(day60.getFrom(), day60.getTo()));
+    assertEquals(activated.plus(Duration.ofDays(30)), instant(day60.getAt()), "at the exact milestone");
+    assertFalse(journey.getStageChangesList().isEmpty());
+  }
+}
