@@ -1,5 +1,6 @@
 package io.twinfleet.service;
 
+import io.twinfleet.persistence.cassandra.ClockOriginStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,33 +9,60 @@ import java.time.ZoneOffset;
 
 /**
  * The service's notion of time. Every rule takes its time from here, so the whole service can run
- * on an accelerated clock ({@code twinfleet.clock.speed}): simulated time starts at the real start
- * time and runs {@code speed} times faster. Timers are scheduled in real time, so simulated delays
- * are converted with {@link #realDelay}.
+ * on an accelerated clock ({@code twinfleet.clock.speed}): simulated time runs {@code speed} times
+ * faster than real time from an origin (at real time R it was simulated time S). A first start
+ * takes real now as both; later starts resume from the stored origin ({@link #resume}), so simulated
+ * time goes on across restarts (also while the service is down). Timers are scheduled in real
+ * time, so simulated delays are converted with {@link #realDelay}.
  */
 public final class ServiceClock extends Clock {
 
   private final Clock base;
   private final double speed;
   private final Instant realOrigin;
+  private final Instant simulatedOrigin;
 
-  private ServiceClock(Clock base, double speed) {
+  private ServiceClock(Clock base, double speed, Instant realOrigin, Instant simulatedOrigin) {
     if (!(speed >= 1)) {
       throw new IllegalArgumentException("twinfleet.clock.speed must be at least 1, was " + speed);
     }
     this.base = base;
     this.speed = speed;
-    this.realOrigin = base.instant();
+    this.realOrigin = realOrigin;
+    this.simulatedOrigin = simulatedOrigin;
   }
 
   /** Real time. */
   public static ServiceClock real() {
-    return new ServiceClock(Clock.systemUTC(), 1);
+    Instant now = Clock.systemUTC().instant();
+    return new ServiceClock(Clock.systemUTC(), 1, now, now);
   }
 
   /** Time that runs {@code speed} times faster than {@code base}, starting now. */
   public static ServiceClock accelerated(Clock base, double speed) {
-    return new ServiceClock(base, speed);
+    Instant now = base.instant();
+    return new ServiceClock(base, speed, now, now);
+  }
+
+  /**
+   * The clock at {@code speed} that goes on from a stored one: the same clock if the speed is the
+   * same, else one at the new speed that starts where the stored one is now (never going back).
+   * With nothing stored, it starts now.
+   */
+  public static ServiceClock resume(Clock base, double speed, ClockOriginStore.Origin stored) {
+    if (stored == null) {
+      return accelerated(base, speed);
+    }
+    ServiceClock before = new ServiceClock(base, stored.speed(), stored.realOrigin(), stored.simulatedOrigin());
+    if (stored.speed() == speed) {
+      return before;
+    }
+    return new ServiceClock(base, speed, base.instant(), before.instant());
+  }
+
+  /** This clock's origin, to store. */
+  public ClockOriginStore.Origin origin() {
+    return new ClockOriginStore.Origin(speed, realOrigin, simulatedOrigin);
   }
 
   public double speed() {
@@ -57,7 +85,7 @@ public final class ServiceClock extends Clock {
       return real;
     }
     long elapsedNanos = Duration.between(realOrigin, real).toNanos();
-    return realOrigin.plusNanos((long) (elapsedNanos * speed));
+    return simulatedOrigin.plusNanos((long) (elapsedNanos * speed));
   }
 
   @Override

@@ -5,6 +5,7 @@ import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.typesafe.config.Config;
 import io.twinfleet.persistence.cassandra.CassandraSchema;
+import io.twinfleet.persistence.cassandra.ClockOriginStore;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import io.twinfleet.service.api.grpc.DeviceServiceImpl;
@@ -17,6 +18,7 @@ import io.twinfleet.service.device.DeviceReadModels;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.MilestoneScheduler;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +52,6 @@ public final class TwinfleetService {
     GrpcSettings grpcSettings = GrpcSettings.fromConfig(config);
     DeviceSettings deviceSettings = DeviceSettings.fromConfig(config);
     double speed = config.getDouble("twinfleet.clock.speed");
-    ServiceClock clock = speed == 1 ? ServiceClock.real() : ServiceClock.accelerated(java.time.Clock.systemUTC(), speed);
     String keyspace = CassandraSchema.requireValidKeyspace(config.getString("twinfleet.cassandra.keyspace"));
 
     if (config.getBoolean("twinfleet.cassandra.apply-schema")) {
@@ -69,6 +70,7 @@ public final class TwinfleetService {
         .underlying()
         .toCompletableFuture()
         .get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    ServiceClock clock = clock(new ClockOriginStore(session, keyspace), speed);
     CustomerDevicesRepository customerDevices = new CustomerDevicesRepository(session, keyspace);
     StageMilestonesRepository milestones = new StageMilestonesRepository(session, keyspace);
 
@@ -83,6 +85,26 @@ public final class TwinfleetService {
         new TelemetryServiceImpl(system, region, baseline, grpcSettings, deviceSettings, clock)));
     log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
     return new Running(grpc, httpPort, clock);
+  }
+
+  /**
+   * Real time at speed 1. An accelerated clock goes on from where the stored one is (see {@link
+   * ServiceClock#resume}), and is stored for the next start.
+   */
+  private static ServiceClock clock(ClockOriginStore store, double speed) {
+    var stored = store.read().orElse(null);
+    if (speed == 1) {
+      if (stored != null && stored.speed() > 1) {
+        log.warn("The clock ran {} times faster before; it now runs in real time, so its time goes back to real time", stored.speed());
+      }
+      return ServiceClock.real();
+    }
+    ServiceClock clock = ServiceClock.resume(Clock.systemUTC(), speed, stored);
+    store.write(clock.origin());
+    if (stored != null) {
+      log.info("Service clock at x{} resumes at {}", speed, clock.instant());
+    }
+    return clock;
   }
 
   /** Development and tests: create the keyspace (one replica) and apply the .cql files. */

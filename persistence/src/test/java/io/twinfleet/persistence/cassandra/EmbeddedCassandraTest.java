@@ -22,7 +22,7 @@ class EmbeddedCassandraTest {
     private static final Set<String> SCHEMA_TABLES = Set.of(
             "messages", "tag_views", "tag_write_progress", "tag_scanning", "metadata", "all_persistence_ids",
             "snapshots", "offset_store", "projection_management", "customer_devices", "stage_milestones",
-            "stage_milestone_progress");
+            "stage_milestone_progress", "service_clock");
 
     @Test
     void answersCqlAsCassandra50(TestKeyspace keyspace) {

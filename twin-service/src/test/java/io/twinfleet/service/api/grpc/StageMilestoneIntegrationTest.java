@@ -1,7 +1,6 @@
 package io.twinfleet.service.api.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinfleet.persistence.testing.CassandraExtension;
@@ -39,10 +38,36 @@ class StageMilestoneIntegrationTest {
   @BeforeAll
   static void startNode(TestKeyspace ks) throws Exception {
     keyspace = ks;
-    node = TestNode.start(ks, """
+    node = start();
+  }
+
+  private static TestNode start() throws Exception {
+    return TestNode.start(keyspace, """
         twinfleet.clock.speed = %s
         pekko.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout = 1s
         """.formatted(SPEED));
+  }
+
+  /** Registers, claims and activates a device; returns its activation time. */
+  private static Instant activate(String deviceId) {
+    var devices = DeviceServiceGrpc.newBlockingStub(node.channel());
+    devices.registerDevice(RegisterDeviceRequest.newBuilder().setDeviceId(deviceId).setModel("lock-l1").setSerial("SN-1").build());
+    Device claimed = devices.claimDevice(ClaimDeviceRequest.newBuilder().setDeviceId(deviceId).setCustomerId("c-1").setSiteId("s-1").build());
+    // stamped in service time, which runs ahead of real time here
+    TelemetryServiceGrpc.newBlockingStub(node.channel()).report(Reading.newBuilder().setDeviceId(deviceId)
+        .setObservedAt(claimed.getClaimedAt()).build());
+    Instant activated = instant(devices.getDevice(GetDeviceRequest.newBuilder().setDeviceId(deviceId).build()).getActivatedAt());
+    assertEquals(2, storedStageChanges(deviceId), "claimed and activated");
+    return activated;
+  }
+
+  /** Asserts the third stage change of the device is DAY_30 to DAY_60 exactly 30 days after activation. */
+  private static void assertDay60AtItsMilestone(String deviceId, Instant activated) {
+    DeviceJourney journey = JourneyServiceGrpc.newBlockingStub(node.channel())
+        .getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId(deviceId).build());
+    StageChange day60 = journey.getStageChanges(2);
+    assertEquals(List.of(Stage.DAY_30, Stage.DAY_60), List.of(day60.getFrom(), day60.getTo()));
+    assertEquals(activated.plus(Duration.ofDays(30)), instant(day60.getAt()), "at the exact milestone");
   }
 
   @AfterAll
@@ -79,27 +104,28 @@ class StageMilestoneIntegrationTest {
 
   @Test
   void aSleepingTwinIsWokenAtItsMilestone() throws Exception {
-    var devices = DeviceServiceGrpc.newBlockingStub(node.channel());
-    devices.registerDevice(RegisterDeviceRequest.newBuilder().setDeviceId("sleepy-1").setModel("lock-l1").setSerial("SN-1").build());
-    Device claimed = devices.claimDevice(ClaimDeviceRequest.newBuilder().setDeviceId("sleepy-1").setCustomerId("c-1").setSiteId("s-1").build());
-    // stamped in service time, which runs ahead of real time here
-    TelemetryServiceGrpc.newBlockingStub(node.channel()).report(Reading.newBuilder().setDeviceId("sleepy-1")
-        .setObservedAt(claimed.getClaimedAt()).build());
-    Instant activated = instant(devices.getDevice(GetDeviceRequest.newBuilder().setDeviceId("sleepy-1").build()).getActivatedAt());
-    assertEquals(2, storedStageChanges("sleepy-1"), "claimed and activated");
-
+    Instant activated = activate("sleepy-1");
     await("the twin is passivated", Duration.ofSeconds(4), () -> !liveTwins().contains("sleepy-1"));
-    long stored = storedStageChanges("sleepy-1");
-    assertEquals(2, stored, "no milestone yet: it was passivated within a second, the milestone is 5 s away");
+    assertEquals(2, storedStageChanges("sleepy-1"), "no milestone yet: it was passivated within a second, the milestone is 5 s away");
 
     // No request for the device from here on: only the scheduler can wake its twin.
     await("DAY_60 is stored", Duration.ofSeconds(15), () -> storedStageChanges("sleepy-1") >= 3);
+    assertDay60AtItsMilestone("sleepy-1", activated);
+  }
 
-    DeviceJourney journey = JourneyServiceGrpc.newBlockingStub(node.channel())
-        .getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId("sleepy-1").build());
-    StageChange day60 = journey.getStageChanges(2);
-    assertEquals(List.of(Stage.DAY_30, Stage.DAY_60), List.of(day60.getFrom(), day60.getTo()));
-    assertEquals(activated.plus(Duration.ofDays(30)), instant(day60.getAt()), "at the exact milestone");
-    assertFalse(journey.getStageChangesList().isEmpty());
+  @Test
+  void aMilestoneThatFellDueWhileTheNodeWasDownIsStoredAfterTheRestart() throws Exception {
+    Instant activated = activate("restarted-1");
+    node.close();
+    TimeUnit.SECONDS.sleep(6); // 36 simulated days: the milestone passes while nothing runs
+    assertEquals(2, storedStageChanges("restarted-1"));
+    node = start();
+
+    await("DAY_60 is stored", Duration.ofSeconds(15), () -> storedStageChanges("restarted-1") >= 3);
+    assertDay60AtItsMilestone("restarted-1", activated);
+    Device later = DeviceServiceGrpc.newBlockingStub(node.channel()).registerDevice(
+        RegisterDeviceRequest.newBuilder().setDeviceId("later-1").setModel("lock-l1").setSerial("SN-2").build());
+    assertTrue(instant(later.getRegisteredAt()).isAfter(activated.plus(Duration.ofDays(36))),
+        "simulated time went on while the node was down, rather than starting again from real time");
   }
 }

@@ -1,0 +1,49 @@
+package io.twinfleet.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.twinfleet.persistence.cassandra.ClockOriginStore.Origin;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** Accelerated time, and how it goes on across restarts. */
+class ServiceClockTest {
+
+  private static final Instant T0 = Instant.parse("2026-06-01T00:00:00Z");
+
+  @Test
+  void acceleratedTimeRunsSpeedTimesFasterFromNow() {
+    MutableClock real = new MutableClock(T0);
+    ServiceClock clock = ServiceClock.accelerated(real, 720);
+    real.advance(Duration.ofMinutes(2));
+    assertEquals(T0.plus(Duration.ofDays(1)), clock.instant());
+    assertEquals(Duration.ofSeconds(5), clock.realDelay(Duration.ofHours(1)));
+  }
+
+  @Test
+  void aRestartAtTheSameSpeedGoesOnAsIfTheServiceNeverStopped() {
+    MutableClock real = new MutableClock(T0);
+    Origin stored = ServiceClock.accelerated(real, 720).origin();
+    real.advance(Duration.ofMinutes(4)); // down for a while
+    ServiceClock resumed = ServiceClock.resume(real, 720, stored);
+    assertEquals(T0.plus(Duration.ofDays(2)), resumed.instant(), "simulated time went on meanwhile");
+  }
+
+  @Test
+  void aRestartAtAnotherSpeedStartsWhereTheOldClockIsNow() {
+    MutableClock real = new MutableClock(T0);
+    Origin stored = ServiceClock.accelerated(real, 720).origin();
+    real.advance(Duration.ofMinutes(2));
+    ServiceClock faster = ServiceClock.resume(real, 1440, stored);
+    assertEquals(T0.plus(Duration.ofDays(1)), faster.instant(), "no jump back, no jump ahead");
+    real.advance(Duration.ofMinutes(1));
+    assertEquals(T0.plus(Duration.ofDays(2)), faster.instant());
+  }
+
+  @Test
+  void withNothingStoredItStartsNow() {
+    MutableClock real = new MutableClock(T0);
+    assertEquals(T0, ServiceClock.resume(real, 720, null).instant());
+  }
+}
