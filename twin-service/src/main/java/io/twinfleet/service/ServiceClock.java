@@ -45,19 +45,18 @@ public final class ServiceClock extends Clock {
   }
 
   /**
-   * The clock at {@code speed} that goes on from a stored one: the same clock if the speed is the
-   * same, else one at the new speed that starts where the stored one is now (never going back).
-   * With nothing stored, it starts now.
+   * The clock at {@code speed} that goes on from a stored one, anchored now at the time the stored
+   * one shows now: at the same speed the same time line, at another speed one that starts where the
+   * stored one is (time never goes back, also when a run at speed 1 follows accelerated ones). With
+   * nothing stored, it starts now at real time.
    */
   public static ServiceClock resume(Clock base, double speed, ClockOriginStore.Origin stored) {
     if (stored == null) {
       return accelerated(base, speed);
     }
-    ServiceClock before = new ServiceClock(base, stored.speed(), stored.realOrigin(), stored.simulatedOrigin());
-    if (stored.speed() == speed) {
-      return before;
-    }
-    return new ServiceClock(base, speed, base.instant(), before.instant());
+    Instant realNow = base.instant();
+    Instant simulatedNow = new ServiceClock(base, stored.speed(), stored.realOrigin(), stored.simulatedOrigin()).at(realNow);
+    return new ServiceClock(base, speed, realNow, simulatedNow);
   }
 
   /** This clock's origin, to store. */
@@ -80,12 +79,15 @@ public final class ServiceClock extends Clock {
 
   @Override
   public Instant instant() {
-    Instant real = base.instant();
+    return at(base.instant());
+  }
+
+  private Instant at(Instant real) {
+    Duration elapsed = Duration.between(realOrigin, real);
     if (speed == 1) {
-      return real;
+      return simulatedOrigin.plus(elapsed);
     }
-    long elapsedNanos = Duration.between(realOrigin, real).toNanos();
-    return simulatedOrigin.plusNanos((long) (elapsedNanos * speed));
+    return simulatedOrigin.plusNanos((long) (elapsed.toNanos() * speed));
   }
 
   @Override

@@ -75,7 +75,7 @@ public final class TwinfleetService {
     StageMilestonesRepository milestones = new StageMilestonesRepository(session, keyspace);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> region = DeviceTwin.init(system, deviceSettings, clock);
-    DeviceReadModels.init(system, deviceSettings, customerDevices, milestones);
+    DeviceReadModels.init(system, deviceSettings, customerDevices, milestones, clock);
     MilestoneScheduler.init(system, milestones, clock);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline = grpcSettings.baselineSink() ? BaselineSink.init(system) : null;
@@ -88,21 +88,18 @@ public final class TwinfleetService {
   }
 
   /**
-   * Real time at speed 1. An accelerated clock goes on from where the stored one is (see {@link
-   * ServiceClock#resume}), and is stored for the next start.
+   * The service clock goes on from where the stored one is (see {@link ServiceClock#resume}), is
+   * anchored anew and stored for the next start. Every node of a cluster uses what is stored.
    */
   private static ServiceClock clock(ClockOriginStore store, double speed) {
-    var stored = store.read().orElse(null);
-    if (speed == 1) {
-      if (stored != null && stored.speed() > 1) {
-        log.warn("The clock ran {} times faster before; it now runs in real time, so its time goes back to real time", stored.speed());
-      }
-      return ServiceClock.real();
+    ClockOriginStore.Origin stored = store.read().orElse(null);
+    ClockOriginStore.Origin agreed = store.store(stored, ServiceClock.resume(Clock.systemUTC(), speed, stored).origin());
+    ServiceClock clock = ServiceClock.resume(Clock.systemUTC(), agreed.speed(), agreed);
+    if (agreed.speed() != speed) {
+      log.warn("Another node set the service clock to x{} first; this node follows it, not x{}", agreed.speed(), speed);
     }
-    ServiceClock clock = ServiceClock.resume(Clock.systemUTC(), speed, stored);
-    store.write(clock.origin());
-    if (stored != null) {
-      log.info("Service clock at x{} resumes at {}", speed, clock.instant());
+    if (stored != null && clock.instant().isAfter(Clock.systemUTC().instant().plus(Duration.ofMinutes(1)))) {
+      log.info("Service clock at x{} reads {}, ahead of real time (an accelerated clock ran here)", agreed.speed(), clock.instant());
     }
     return clock;
   }

@@ -42,6 +42,17 @@ class ServiceClockTest {
   }
 
   @Test
+  void realTimeAfterAnAcceleratedRunGoesOnFromTheSimulatedTimeNotBack() {
+    MutableClock real = new MutableClock(T0);
+    Origin stored = ServiceClock.accelerated(real, 720).origin();
+    real.advance(Duration.ofMinutes(2));
+    ServiceClock slow = ServiceClock.resume(real, 1, stored);
+    assertEquals(T0.plus(Duration.ofDays(1)), slow.instant());
+    real.advance(Duration.ofMinutes(1));
+    assertEquals(T0.plus(Duration.ofDays(1)).plus(Duration.ofMinutes(1)), slow.instant());
+  }
+
+  @Test
   void withNothingStoredItStartsNow() {
     MutableClock real = new MutableClock(T0);
     assertEquals(T0, ServiceClock.resume(real, 720, null).instant());

@@ -2,9 +2,12 @@ package io.twinfleet.service.device;
 
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
+import io.twinfleet.service.ServiceClock;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
 import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
 import org.apache.pekko.persistence.query.Offset;
@@ -29,22 +32,25 @@ public final class DeviceReadModels {
   private DeviceReadModels() {}
 
   public static void init(ActorSystem<?> system, DeviceSettings settings, CustomerDevicesRepository customers,
-      StageMilestonesRepository milestones) {
+      StageMilestonesRepository milestones, ServiceClock clock) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Consumer<String> wake = deviceId -> sharding.entityRefFor(DeviceTwin.ENTITY_KEY, deviceId).tell(new DeviceTwin.Reconcile());
     int tags = settings.projectionTags();
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,
         NAME,
         tags,
-        i -> ProjectionBehavior.create(projection(system, "device-" + i, customers, milestones)),
+        i -> ProjectionBehavior.create(projection(system, "device-" + i, customers, milestones, clock, wake)),
         ShardedDaemonProcessSettings.create(system),
         Optional.of(ProjectionBehavior.stopMessage()));
   }
 
   /** A projection of one device tag into a handler, at least once, offsets in Cassandra. */
   static AtLeastOnceProjection<Offset, EventEnvelope<DeviceTwin.Event>> projection(
-      ActorSystem<?> system, String tag, CustomerDevicesRepository customers, StageMilestonesRepository milestones) {
+      ActorSystem<?> system, String tag, CustomerDevicesRepository customers, StageMilestonesRepository milestones,
+      ServiceClock clock, Consumer<String> wake) {
     SourceProvider<Offset, EventEnvelope<DeviceTwin.Event>> source =
         EventSourcedProvider.eventsByTag(system, CassandraReadJournal.Identifier(), tag);
-    return CassandraProjection.atLeastOnce(ProjectionId.of(NAME, tag), source, () -> new DeviceReadModelsHandler(customers, milestones));
+    return CassandraProjection.atLeastOnce(ProjectionId.of(NAME, tag), source, () -> new DeviceReadModelsHandler(customers, milestones, clock, wake));
   }
 }

@@ -5,8 +5,11 @@ import io.twinfleet.service.ServiceClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -22,15 +25,21 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * time) it reads the milestones fallen due since it last looked from {@code stage_milestones} and
  * sends each device's twin a {@link DeviceTwin.Reconcile}, which wakes a sleeping twin and stores
  * the stage change at its exact milestone. One per cluster (a singleton); it stores how far it has
- * come, so a restart or a move to another node resumes there. Looking again at the last hour
- * costs a few reconciles that change nothing and covers milestones the projection wrote late.
+ * come, so a restart or a move to another node resumes there. It looks again over the last few
+ * seconds of real time (at least ten simulated minutes), for milestones whose rows were written
+ * while it looked; each milestone is sent once per incarnation. Milestones scheduled after they
+ * fell due (a projection catching up) are woken by the projection itself.
  */
 public final class MilestoneScheduler {
 
   public static final String NAME = "stage-milestones";
 
-  /** Milestones due this long before the last look are looked at again. */
-  static final Duration OVERLAP = Duration.ofHours(1);
+  /** How far back to look again: five seconds of real time, and at least ten simulated minutes. */
+  static Duration overlap(ServiceClock clock) {
+    Duration fiveSeconds = Duration.ofMillis((long) (5_000 * clock.speed()));
+    Duration tenMinutes = Duration.ofMinutes(10);
+    return fiveSeconds.compareTo(tenMinutes) > 0 ? fiveSeconds : tenMinutes;
+  }
 
   sealed interface Message {}
 
@@ -49,10 +58,10 @@ public final class MilestoneScheduler {
     ClusterSingleton.get(system).init(SingletonActor.of(create(milestones, ClusterSharding.get(system), clock), NAME));
   }
 
-  /** How often to look: every ten simulated minutes, but no more often than 10 times a second and at least every 5 s. */
+  /** How often to look: every ten simulated minutes, but no more often than twice a second and at least every 5 s. */
   static Duration interval(ServiceClock clock) {
     Duration real = clock.realDelay(Duration.ofMinutes(10));
-    Duration floor = Duration.ofMillis(100);
+    Duration floor = Duration.ofMillis(500);
     Duration ceiling = Duration.ofSeconds(5);
     return real.compareTo(floor) < 0 ? floor : real.compareTo(ceiling) > 0 ? ceiling : real;
   }
@@ -61,18 +70,32 @@ public final class MilestoneScheduler {
     Behavior<Message> scheduler = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ctx.pipeToSelf(milestones.progress(NAME), (progress, error) ->
           error != null ? new Failed(error) : new Resume(progress.orElse(clock.instant())));
-      return starting(ctx, timers, milestones, sharding, clock);
+      return starting(ctx, timers, new Sent(), milestones, sharding, clock);
     }));
     return Behaviors.supervise(scheduler)
         .onFailure(Exception.class, SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2));
   }
 
-  private static Behavior<Message> starting(ActorContext<Message> ctx, TimerScheduler<Message> timers,
+  /** The milestones sent lately, so looking again does not send them twice; pruned as they age out of the overlap. */
+  private static final class Sent {
+    private final Map<String, Instant> due = new ConcurrentHashMap<>();
+
+    /** True the first time a milestone is offered. */
+    boolean first(StageMilestonesRepository.Milestone m) {
+      return due.putIfAbsent(m.deviceId() + "@" + m.due().toEpochMilli(), m.due()) == null;
+    }
+
+    void forgetBefore(Instant t) {
+      due.values().removeIf(d -> d.isBefore(t));
+    }
+  }
+
+  private static Behavior<Message> starting(ActorContext<Message> ctx, TimerScheduler<Message> timers, Sent sent,
       StageMilestonesRepository milestones, ClusterSharding sharding, ServiceClock clock) {
     return Behaviors.receive(Message.class)
         .onMessage(Resume.class, r -> {
           timers.startTimerWithFixedDelay(new Tick(), interval(clock));
-          return idle(ctx, milestones, sharding, clock, r.doneUntil());
+          return idle(ctx, sent, milestones, sharding, clock, r.doneUntil());
         })
         .onMessage(Failed.class, f -> {
           // Storage not ready yet: restart, after a back-off, and read it again.
@@ -81,45 +104,60 @@ public final class MilestoneScheduler {
         .build();
   }
 
-  private static Behavior<Message> idle(ActorContext<Message> ctx, StageMilestonesRepository milestones, ClusterSharding sharding,
-      ServiceClock clock, Instant doneUntil) {
+  private static Behavior<Message> idle(ActorContext<Message> ctx, Sent sent, StageMilestonesRepository milestones,
+      ClusterSharding sharding, ServiceClock clock, Instant doneUntil) {
     return Behaviors.receive(Message.class)
         .onMessage(Tick.class, t -> {
           Instant now = clock.instant();
-          ctx.pipeToSelf(reconcileDue(milestones, sharding, doneUntil.minus(OVERLAP), now), (n, error) ->
+          Instant from = doneUntil.minus(overlap(clock));
+          sent.forgetBefore(from);
+          ctx.pipeToSelf(reconcileDue(milestones, sharding, sent, from, now), (n, error) ->
               error != null ? new Failed(error) : new Done(now, n));
-          return working(ctx, milestones, sharding, clock, doneUntil);
+          return working(ctx, sent, milestones, sharding, clock, doneUntil);
         })
         .build();
   }
 
-  private static Behavior<Message> working(ActorContext<Message> ctx, StageMilestonesRepository milestones, ClusterSharding sharding,
-      ServiceClock clock, Instant doneUntil) {
+  private static Behavior<Message> working(ActorContext<Message> ctx, Sent sent, StageMilestonesRepository milestones,
+      ClusterSharding sharding, ServiceClock clock, Instant doneUntil) {
     return Behaviors.receive(Message.class)
         .onMessage(Tick.class, t -> Behaviors.same()) // still at the last one
         .onMessage(Done.class, d -> {
           if (d.reconciled() > 0) {
             ctx.getLog().debug("{} due milestones handed to their twins, up to {}", d.reconciled(), d.doneUntil());
           }
-          milestones.saveProgress(NAME, d.doneUntil());
-          return idle(ctx, milestones, sharding, clock, d.doneUntil());
+          milestones.saveProgress(NAME, d.doneUntil()).whenComplete((ok, error) -> {
+            if (error != null) {
+              // Only costs looking again from an older point after a restart.
+              ctx.getSystem().log().warn("Could not store how far the milestone scheduler got: {}", error.toString());
+            }
+          });
+          return idle(ctx, sent, milestones, sharding, clock, d.doneUntil());
         })
         .onMessage(Failed.class, f -> {
           ctx.getLog().warn("Milestones could not be read; trying again from {}: {}", doneUntil, f.error().toString());
-          return idle(ctx, milestones, sharding, clock, doneUntil);
+          return idle(ctx, sent, milestones, sharding, clock, doneUntil);
         })
         .build();
   }
 
-  /** Sends a reconcile to every twin with a milestone due in {@code (after, until]}; completes with how many. */
-  static CompletionStage<Integer> reconcileDue(StageMilestonesRepository milestones, ClusterSharding sharding, Instant after, Instant until) {
-    CompletionStage<Integer> total = CompletableFuture.completedFuture(0);
+  /**
+   * Sends a reconcile to every twin with a milestone due in {@code (after, until]} not sent yet;
+   * completes with how many were sent.
+   */
+  private static CompletionStage<Integer> reconcileDue(StageMilestonesRepository milestones, ClusterSharding sharding, Sent sent,
+      Instant after, Instant until) {
+    AtomicInteger count = new AtomicInteger();
+    CompletionStage<Integer> done = CompletableFuture.completedFuture(0);
     for (Instant hour = StageMilestonesRepository.hourOf(after); !hour.isAfter(until); hour = hour.plus(1, ChronoUnit.HOURS)) {
       Instant h = hour;
-      total = total.thenCompose(sum -> milestones.forEachDue(h, after, until, m ->
-              sharding.entityRefFor(DeviceTwin.ENTITY_KEY, m.deviceId()).tell(new DeviceTwin.Reconcile()))
-          .thenApply(n -> sum + n));
+      done = done.thenCompose(n -> milestones.forEachDue(h, after, until, m -> {
+        if (sent.first(m)) {
+          sharding.entityRefFor(DeviceTwin.ENTITY_KEY, m.deviceId()).tell(new DeviceTwin.Reconcile());
+          count.incrementAndGet();
+        }
+      }));
     }
-    return total;
+    return done.thenApply(n -> count.get());
   }
 }
