@@ -34,7 +34,7 @@ public final class DeviceReadModels {
   public static void init(ActorSystem<?> system, DeviceSettings settings, CustomerDevicesRepository customers,
       StageMilestonesRepository milestones, ServiceClock clock) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    Consumer<String> wake = deviceId -> sharding.entityRefFor(DeviceTwin.ENTITY_KEY, deviceId).tell(new DeviceTwin.Reconcile());
+    Consumer<String> wake = deviceId -> DeviceTwin.reconcile(sharding, deviceId);
     int tags = settings.projectionTags();
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,

@@ -176,6 +176,11 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new DeviceTwin(deviceId, settings, clock, ctx, timers, shard)));
   }
 
+  /** Asks the twin of {@code deviceId} to store what time has established, waking it if it sleeps. */
+  public static void reconcile(ClusterSharding sharding, String deviceId) {
+    sharding.entityRefFor(ENTITY_KEY, deviceId).tell(new Reconcile());
+  }
+
   /** The projection tag of a device: its events spread over {@code tags} projection instances. */
   public static String tagFor(String deviceId, int tags) {
     return TAG_PREFIX + Math.floorMod(deviceId.hashCode(), tags);

@@ -153,7 +153,7 @@ public final class MilestoneScheduler {
       Instant h = hour;
       done = done.thenCompose(n -> milestones.forEachDue(h, after, until, m -> {
         if (sent.first(m)) {
-          sharding.entityRefFor(DeviceTwin.ENTITY_KEY, m.deviceId()).tell(new DeviceTwin.Reconcile());
+          DeviceTwin.reconcile(sharding, m.deviceId());
           count.incrementAndGet();
         }
       }));

@@ -45,7 +45,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
-  private final GrpcSettings settings;
+  private final Twins twins;
   private final DeviceSettings deviceSettings;
   private final CustomerDevicesRepository customerDevices;
   private final AtomicLong watchers = new AtomicLong();
@@ -54,7 +54,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       ActorSystem<?> system, GrpcSettings settings, DeviceSettings deviceSettings, CustomerDevicesRepository customerDevices) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
-    this.settings = settings;
+    this.twins = new Twins(sharding, settings);
     this.deviceSettings = deviceSettings;
     this.customerDevices = customerDevices;
   }
@@ -198,7 +198,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
   }
 
   private CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
-    return sharding.entityRefFor(DeviceTwin.ENTITY_KEY, deviceId).ask(command::apply, settings.askTimeout());
+    return twins.ask(deviceId, command);
   }
 
   private static void reply(CompletionStage<Reply> answer, StreamObserver<Device> out) {

@@ -34,14 +34,12 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
   /** The longest note a touchpoint takes. */
   static final int MAX_NOTE = 2_000;
 
-  private final ClusterSharding sharding;
-  private final GrpcSettings settings;
+  private final Twins twins;
   private final DeviceSettings deviceSettings;
   private final ServiceClock clock;
 
   public JourneyServiceImpl(ActorSystem<?> system, GrpcSettings settings, DeviceSettings deviceSettings, ServiceClock clock) {
-    this.sharding = ClusterSharding.get(system);
-    this.settings = settings;
+    this.twins = new Twins(ClusterSharding.get(system), settings);
     this.deviceSettings = deviceSettings;
     this.clock = clock;
   }
@@ -85,7 +83,7 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
   }
 
   private CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
-    return sharding.entityRefFor(DeviceTwin.ENTITY_KEY, deviceId).ask(command::apply, settings.askTimeout());
+    return twins.ask(deviceId, command);
   }
 
   private static <T> void respond(StreamObserver<T> out, T value) {

@@ -1,0 +1,26 @@
+package io.twinfleet.service.api.grpc;
+
+import io.twinfleet.service.device.DeviceTwin;
+import io.twinfleet.service.device.DeviceTwin.Command;
+import io.twinfleet.service.device.DeviceTwin.Reply;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/** Asking device twins, as the gRPC services do. */
+final class Twins {
+
+  private final ClusterSharding sharding;
+  private final GrpcSettings settings;
+
+  Twins(ClusterSharding sharding, GrpcSettings settings) {
+    this.sharding = sharding;
+    this.settings = settings;
+  }
+
+  /** Asks the twin of {@code deviceId}; an answer later than the ask timeout fails the stage (UNAVAILABLE). */
+  CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
+    return sharding.entityRefFor(DeviceTwin.ENTITY_KEY, deviceId).ask(command::apply, settings.askTimeout());
+  }
+}
