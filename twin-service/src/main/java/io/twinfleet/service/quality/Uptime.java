@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalDouble;
 
 /**
  * Time-weighted uptime as DESIGN defines it: the share of a window, within a device's life, in which
@@ -65,11 +64,6 @@ public final class Uptime {
       return Optional.empty();
     }
     return Optional.of(new Measure(counted.length(), downtime(offline, counted)));
-  }
-
-  /** The share of {@code window} within {@code life} that the device was not offline; see {@link #measure}. */
-  public static OptionalDouble share(Span life, List<Span> offline, Span window) {
-    return measure(life, offline, window).map(m -> OptionalDouble.of(m.ratio())).orElse(OptionalDouble.empty());
   }
 
   /** Total time inside {@code window} covered by {@code spans}, counting overlaps once. */

@@ -20,7 +20,7 @@ class UptimeTest {
   }
 
   private static double share(Span life, List<Span> offline, Span window) {
-    return Uptime.share(life, offline, window).orElseThrow();
+    return Uptime.measure(life, offline, window).orElseThrow().ratio();
   }
 
   @Test
@@ -68,9 +68,9 @@ class UptimeTest {
 
   @Test
   void aWindowOutsideTheDevicesLifeHasNoUptime() {
-    assertTrue(Uptime.share(hours(30, 40), List.of(), hours(0, 24)).isEmpty());
-    assertTrue(Uptime.share(hours(0, 10), List.of(), hours(10, 24)).isEmpty(), "life ends exactly where the window starts");
-    assertTrue(Uptime.share(hours(0, 10), List.of(), hours(5, 5)).isEmpty(), "empty window");
+    assertTrue(Uptime.measure(hours(30, 40), List.of(), hours(0, 24)).isEmpty());
+    assertTrue(Uptime.measure(hours(0, 10), List.of(), hours(10, 24)).isEmpty(), "life ends exactly where the window starts");
+    assertTrue(Uptime.measure(hours(0, 10), List.of(), hours(5, 5)).isEmpty(), "empty window");
   }
 
   @Test

@@ -78,7 +78,7 @@ class StageMilestoneIntegrationTest {
   }
 
   private static Instant instant(com.google.protobuf.Timestamp t) {
-    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+    return ProtoMapping.instant("timestamp", t);
   }
 
   private static long storedStageChanges(String deviceId) {
