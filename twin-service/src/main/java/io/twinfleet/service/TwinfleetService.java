@@ -7,6 +7,7 @@ import com.typesafe.config.Config;
 import io.twinfleet.persistence.cassandra.CassandraSchema;
 import io.twinfleet.persistence.cassandra.ClockOriginStore;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
+import io.twinfleet.persistence.readmodel.JourneyRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import io.twinfleet.service.api.grpc.DeviceServiceImpl;
 import io.twinfleet.service.api.grpc.GrpcServer;
@@ -18,6 +19,7 @@ import io.twinfleet.service.device.DeviceReadModels;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.MilestoneScheduler;
+import io.twinfleet.service.journey.JourneyQueries;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -75,13 +77,15 @@ public final class TwinfleetService {
     StageMilestonesRepository milestones = new StageMilestonesRepository(session, keyspace);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> region = DeviceTwin.init(system, deviceSettings, clock);
-    DeviceReadModels.init(system, deviceSettings, customerDevices, milestones, clock);
+    JourneyRepository journeys = new JourneyRepository(session, keyspace);
+    DeviceReadModels.init(system, deviceSettings, customerDevices, milestones, journeys, clock);
     MilestoneScheduler.init(system, milestones, clock);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline = grpcSettings.baselineSink() ? BaselineSink.init(system) : null;
     GrpcServer grpc = GrpcServer.start(system, grpcSettings, clock, List.of(
         new DeviceServiceImpl(system, grpcSettings, deviceSettings, customerDevices),
-        new JourneyServiceImpl(system, grpcSettings, deviceSettings, clock),
+        new JourneyServiceImpl(system, grpcSettings, deviceSettings, clock,
+            new JourneyQueries(journeys, customerDevices, deviceSettings.projectionTags())),
         new TelemetryServiceImpl(system, region, baseline, grpcSettings, deviceSettings, clock)));
     log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
     return new Running(grpc, httpPort, clock);

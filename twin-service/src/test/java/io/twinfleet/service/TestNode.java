@@ -6,6 +6,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -26,6 +30,13 @@ public final class TestNode implements AutoCloseable {
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", running.grpc().port()).usePlaintext().build();
   }
 
+  /**
+   * Every test keyspace is new, so its tagged events begin today: reading them from the beginning
+   * (projections, stage change watches) need not walk every hour since the service's default.
+   */
+  private static final String FIRST_TIME_BUCKET =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HH:mm").withZone(ZoneOffset.UTC).format(Instant.now().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.HOURS));
+
   public static TestNode start(TestKeyspace ks, String extraConfig) throws Exception {
     Config overrides = ConfigFactory.parseString(extraConfig).withFallback(ConfigFactory.parseString("""
         twinfleet.cassandra.keyspace = "%s"
@@ -35,7 +46,8 @@ public final class TestNode implements AutoCloseable {
         pekko.remote.artery.canonical.port = 0
         pekko.management.http.port = 0
         pekko.persistence.cassandra.events-by-tag.eventual-consistency-delay = 1s
-        """.formatted(ks.keyspace(), ks.host(), ks.port())));
+        pekko.persistence.cassandra.events-by-tag.first-time-bucket = "%s"
+        """.formatted(ks.keyspace(), ks.host(), ks.port(), FIRST_TIME_BUCKET)));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "twinfleet", TwinfleetConfig.load(overrides));
     try {
       return new TestNode(system, TwinfleetService.start(system));

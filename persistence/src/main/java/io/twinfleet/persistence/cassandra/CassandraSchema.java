@@ -29,7 +29,8 @@ public final class CassandraSchema {
     private static final String DIRECTORY = "io/twinfleet/persistence/schema/";
     /** In the order they must run; a class path cannot be listed portably, so they are named here. */
     private static final List<String> FILES = List.of(
-            "01-journal.cql", "02-snapshots.cql", "03-projection-offsets.cql", "04-read-models.cql", "05-service-clock.cql");
+            "01-journal.cql", "02-snapshots.cql", "03-projection-offsets.cql", "04-read-models.cql", "05-service-clock.cql",
+            "06-journey-read-models.cql");
     /** Unquoted, lower case and within Cassandra's 48 character limit, so it never needs quoting. */
     private static final Pattern KEYSPACE = Pattern.compile("[a-z][a-z0-9_]{0,47}");
 

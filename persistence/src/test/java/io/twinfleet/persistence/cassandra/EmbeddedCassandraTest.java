@@ -22,7 +22,8 @@ class EmbeddedCassandraTest {
     private static final Set<String> SCHEMA_TABLES = Set.of(
             "messages", "tag_views", "tag_write_progress", "tag_scanning", "metadata", "all_persistence_ids",
             "snapshots", "offset_store", "projection_management", "customer_devices", "stage_milestones",
-            "stage_milestone_progress", "service_clock");
+            "stage_milestone_progress", "service_clock", "device_journeys", "stage_devices", "site_devices",
+            "stage_funnel");
 
     @Test
     void answersCqlAsCassandra50(TestKeyspace keyspace) {

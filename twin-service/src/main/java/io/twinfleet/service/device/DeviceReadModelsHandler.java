@@ -7,38 +7,75 @@ import io.twinfleet.service.device.DeviceTwin.DeviceActivated;
 import io.twinfleet.service.device.DeviceTwin.DeviceClaimed;
 import io.twinfleet.service.device.DeviceTwin.DeviceDecommissioned;
 import io.twinfleet.service.device.DeviceTwin.DeviceMoved;
+import io.twinfleet.service.journey.JourneyReadModel;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.projection.javadsl.Handler;
 
 /**
- * Keeps the device read models in step with device events: {@code customer_devices} with claims,
- * moves and decommissions; {@code stage_milestones} with activations. Idempotent.
+ * Keeps the device read models of one projection slice in step with groups of device events:
+ * {@code customer_devices} with claims, moves and decommissions; {@code stage_milestones} with
+ * activations; the journey read models ({@link JourneyReadModel}). Idempotent: a group delivered
+ * again changes nothing.
  */
-final class DeviceReadModelsHandler extends Handler<EventEnvelope<DeviceTwin.Event>> {
+final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwin.Event>>> {
 
   private final CustomerDevicesRepository customers;
   private final StageMilestonesRepository milestones;
   private final ServiceClock clock;
   private final Consumer<String> wake;
+  private final JourneyReadModel journeys;
 
-  /** {@code wake} reconciles a device's twin: for milestones already due when they are scheduled. */
+  /**
+   * {@code wake} reconciles a device's twin: for milestones already due when they are scheduled.
+   * {@code journeys} makes the slice's journey read model, given the schedule to put ends of life on.
+   */
   DeviceReadModelsHandler(CustomerDevicesRepository customers, StageMilestonesRepository milestones, ServiceClock clock,
-      Consumer<String> wake) {
+      Consumer<String> wake, Function<JourneyReadModel.Schedule, JourneyReadModel> journeys) {
     this.customers = customers;
     this.milestones = milestones;
     this.clock = clock;
     this.wake = wake;
+    this.journeys = journeys.apply(this::schedule);
   }
 
   @Override
-  public CompletionStage<Done> process(EventEnvelope<DeviceTwin.Event> envelope) {
+  public CompletionStage<Done> start() {
+    return journeys.start().thenApply(done -> Done.getInstance());
+  }
+
+  @Override
+  public CompletionStage<Done> process(List<EventEnvelope<DeviceTwin.Event>> group) {
+    // Issued in order: Cassandra orders writes to the same row by the driver's (monotonic)
+    // timestamps, so a claim and a move in one group end as the move left it.
+    CompletableFuture<?>[] writes = new CompletableFuture<?>[group.size()];
+    for (int i = 0; i < group.size(); i++) {
+      writes[i] = process(group.get(i)).toCompletableFuture();
+    }
+    return CompletableFuture.allOf(writes)
+        .thenCompose(done -> journeys.process(group))
+        .thenApply(done -> Done.getInstance());
+  }
+
+  /** Puts milestones on the durable schedule; a device with one due already is woken at once. */
+  CompletionStage<Void> schedule(String deviceId, List<Instant> due) {
+    return milestones.schedule(deviceId, due).thenRun(() -> {
+      // Scheduled late (the projection caught up, or replays): the scheduler may have looked past
+      // it already, so wake the twin now; reconciling twice changes nothing.
+      if (due.stream().anyMatch(d -> !d.isAfter(clock.instant()))) {
+        wake.accept(deviceId);
+      }
+    });
+  }
+
+  private CompletionStage<Void> process(EventEnvelope<DeviceTwin.Event> envelope) {
     String deviceId = PersistenceId.extractEntityId(envelope.persistenceId());
     DeviceTwin.Event event = envelope.event();
     CompletionStage<Void> write;
@@ -49,17 +86,10 @@ final class DeviceReadModelsHandler extends Handler<EventEnvelope<DeviceTwin.Eve
     } else if (event instanceof DeviceDecommissioned e && e.customerId() != null) {
       write = customers.decommissioned(e.customerId(), deviceId);
     } else if (event instanceof DeviceActivated e) {
-      List<Instant> due = Stages.milestones(e.at());
-      write = milestones.schedule(deviceId, due).thenRun(() -> {
-        // Scheduled late (the projection caught up, or replays): the scheduler may have looked past
-        // it already, so wake the twin now; reconciling twice changes nothing.
-        if (!due.get(0).isAfter(clock.instant())) {
-          wake.accept(deviceId);
-        }
-      });
+      write = schedule(deviceId, Stages.milestones(e.at()));
     } else {
       write = CompletableFuture.completedFuture(null);
     }
-    return write.thenApply(done -> Done.getInstance());
+    return write;
   }
 }

@@ -3,7 +3,7 @@ package io.twinfleet.service.device;
 import com.typesafe.config.Config;
 import java.time.Duration;
 
-/** The {@code twinfleet.device} settings, read once. */
+/** The {@code twinfleet.device} settings, and the model lifetimes of {@code twinfleet.journey}, read once. */
 public record DeviceSettings(
     Duration defaultHeartbeatInterval,
     int offlineAfterHeartbeats,
@@ -13,7 +13,8 @@ public record DeviceSettings(
     Duration maxClockSkew,
     Duration maxReadingAge,
     int snapshotEvery,
-    int projectionTags) {
+    int projectionTags,
+    Lifetimes lifetimes) {
 
   public DeviceSettings {
     if (batteryRecoveredAbove < batteryLowBelow) {
@@ -35,13 +36,14 @@ public record DeviceSettings(
         c.getDuration("max-clock-skew"),
         c.getDuration("max-reading-age"),
         c.getInt("snapshot-every"),
-        c.getInt("projection-tags"));
+        c.getInt("projection-tags"),
+        Lifetimes.fromConfig(root));
   }
 
   /** Defaults as in twinfleet.conf, for tests of pure rules. */
   public static DeviceSettings defaults() {
     return new DeviceSettings(
-        Duration.ofMinutes(5), 2, 20, 30, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofDays(7), 100, 4);
+        Duration.ofMinutes(5), 2, 20, 30, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofDays(7), 100, 4, Lifetimes.NONE);
   }
 
   /** How long without a report before a device with this heartbeat counts as offline. */

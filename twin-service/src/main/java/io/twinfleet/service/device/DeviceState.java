@@ -36,9 +36,12 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
   /**
    * The journey stage, its milestones, and the touchpoints with the customer: the most recent
    * {@link #KEPT_TOUCHPOINTS} by when they happened, oldest first. The stage history follows from
-   * the milestones (see {@link Stages#history}).
+   * the milestones (see {@link Stages#history}). {@code retiredAt} is when it was decommissioned
+   * (null if it is not, and in snapshots from before it was kept: there the retirement is the
+   * stage's start).
    */
-  record Journey(Stage stage, Instant stageSince, Instant activatedAt, List<Touchpoint> touchpoints) implements CborSerializable {
+  record Journey(Stage stage, Instant stageSince, Instant activatedAt, List<Touchpoint> touchpoints, Instant retiredAt)
+      implements CborSerializable {
     static final int KEPT_TOUCHPOINTS = 100;
 
     public Journey {
@@ -47,7 +50,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     Journey withStage(Stage to, Instant since) {
-      return new Journey(to, since, activatedAt, touchpoints);
+      return new Journey(to, since, activatedAt, touchpoints, retiredAt);
     }
 
     Journey withTouchpoint(Touchpoint t) {
@@ -59,7 +62,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
       }
       all.add(at, t);
       List<Touchpoint> kept = all.size() > KEPT_TOUCHPOINTS ? all.subList(all.size() - KEPT_TOUCHPOINTS, all.size()) : all;
-      return new Journey(stage, stageSince, activatedAt, List.copyOf(kept));
+      return new Journey(stage, stageSince, activatedAt, List.copyOf(kept), retiredAt);
     }
 
     /** The kept touchpoint with this id, or null. */
@@ -194,7 +197,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
           // Models and firmware versions repeat across a fleet: one copy each, not one per twin.
           new Identity(e.model().intern(), e.serial(), e.at(), e.heartbeatInterval()),
           Owner.NONE,
-          new Journey(Stage.UNCLAIMED, e.at(), null, List.of()),
+          new Journey(Stage.UNCLAIMED, e.at(), null, List.of(), null),
           Connectivity.NEVER_SEEN,
           new Telemetry(null, false, e.firmwareVersion() == null ? null : e.firmwareVersion().intern(), false, List.of()),
           null,
@@ -215,7 +218,10 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
 
     /** When the device was decommissioned, or null. */
     public Instant retiredAt() {
-      return retired() ? journey.stageSince() : null;
+      if (!retired()) {
+        return null;
+      }
+      return journey.retiredAt() != null ? journey.retiredAt() : journey.stageSince();
     }
 
     public boolean hasCriticalFault() {
@@ -231,7 +237,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     Registered activate(DeviceActivated e) {
-      return withJourney(new Journey(journey.stage(), journey.stageSince(), e.at(), journey.touchpoints()));
+      return withJourney(new Journey(journey.stage(), journey.stageSince(), e.at(), journey.touchpoints(), journey.retiredAt()));
     }
 
     Registered stageChanged(StageChanged e) {
@@ -301,7 +307,8 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     Registered retire(DeviceDecommissioned e) {
-      return new Registered(identity, owner, journey, connectivity, telemetry, e.reason(), offline);
+      Journey j = new Journey(journey.stage(), journey.stageSince(), journey.activatedAt(), journey.touchpoints(), e.at());
+      return new Registered(identity, owner, j, connectivity, telemetry, e.reason(), offline);
     }
 
     private Registered withFaults(List<OpenFault> faults) {

@@ -183,30 +183,57 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   /** The projection tag of a device: its events spread over {@code tags} projection instances. */
   public static String tagFor(String deviceId, int tags) {
-    return TAG_PREFIX + Math.floorMod(deviceId.hashCode(), tags);
+    return deviceTag(sliceOf(deviceId, tags));
+  }
+
+  /** The tag all events of slice {@code slice} carry (checkpoints aside). */
+  public static String deviceTag(int slice) {
+    return TAG_PREFIX + slice;
+  }
+
+  /**
+   * The tag of slice {@code slice} that only stage changes carry (besides their device tag), so
+   * stage change watchers read those and nothing else.
+   */
+  public static String stageTag(int slice) {
+    return STAGE_TAG_PREFIX + slice;
+  }
+
+  /** The projection slice of a device. */
+  public static int sliceOf(String deviceId, int tags) {
+    return Math.floorMod(deviceId.hashCode(), tags);
+  }
+
+  /** The slice of a projection tag made by {@link #tagFor}. */
+  public static int sliceOfTag(String tag) {
+    return Integer.parseInt(tag.substring(TAG_PREFIX.length()));
   }
 
   private static final String TAG_PREFIX = "device-";
+  private static final String STAGE_TAG_PREFIX = "stage-";
 
-  /** One shared tag set per slice, rather than one per twin. */
-  private static Set<String> tagSet(String deviceId, int tags) {
-    int slice = Math.floorMod(deviceId.hashCode(), tags);
-    Set<String>[] sets = TAG_SETS;
+  /** One shared tag set per slice and kind, rather than one per twin: [0] device tag, [1] device and stage tag. */
+  private static Set<String>[] tagSets(String deviceId, int tags) {
+    int slice = sliceOf(deviceId, tags);
+    Set<String>[][] sets = TAG_SETS;
     if (sets == null || sets.length != tags) {
       @SuppressWarnings("unchecked")
-      Set<String>[] fresh = new Set[tags];
+      Set<String>[][] fresh = new Set[tags][];
       for (int i = 0; i < tags; i++) {
-        fresh[i] = Set.of(TAG_PREFIX + i);
+        @SuppressWarnings("unchecked")
+        Set<String>[] pair = new Set[] {Set.of(deviceTag(i)), Set.of(deviceTag(i), stageTag(i))};
+        fresh[i] = pair;
       }
       TAG_SETS = sets = fresh;
     }
     return sets[slice];
   }
 
-  private static volatile Set<String>[] TAG_SETS;
+  private static volatile Set<String>[][] TAG_SETS;
 
   private static final String OFFLINE_TIMER = "offline";
   private static final String MILESTONE_TIMER = "milestone";
+  private static final Duration MAX_TIMER = Duration.ofDays(7);
 
   private final String deviceId;
   private final DeviceSettings settings;
@@ -214,7 +241,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
-  private final Set<String> tags;
+  private final Set<String>[] tags;
   private LiveTelemetry live = new LiveTelemetry();
   private Set<ActorRef<ViewSubscriber>> watchers; // null while nobody watches: most twins never are
 
@@ -232,7 +259,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     this.context = context;
     this.timers = timers;
     this.shard = shard;
-    this.tags = tagSet(deviceId, settings.projectionTags());
+    this.tags = tagSets(deviceId, settings.projectionTags());
   }
 
   @Override
@@ -243,7 +270,10 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   @Override
   public Set<String> tagsFor(Event event) {
     // Checkpoints are frequent and no projection needs them: untagged, they cost no tag_views write.
-    return event instanceof TelemetryCheckpointed ? Set.of() : tags;
+    if (event instanceof TelemetryCheckpointed) {
+      return Set.of();
+    }
+    return event instanceof StageChanged ? tags[1] : tags[0];
   }
 
   @Override
@@ -397,7 +427,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       }
     }
     events.add(new DeviceDecommissioned(s.owner().customerId(), c.reason(), now));
-    events.add(new StageChanged(stage, Stage.END_OF_LIFE, now));
+    if (stage != Stage.END_OF_LIFE) {
+      events.add(new StageChanged(stage, Stage.END_OF_LIFE, now));
+    }
     timers.cancelAll();
     return persistAndReply(events, c.replyTo());
   }
@@ -516,9 +548,14 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
         timers.startSingleTimer(OFFLINE_TIMER, new Reconcile(), clock.realDelay(Duration.between(now, offlineAt)));
       }
     }
-    if (s.activated() && !timers.isTimerActive(MILESTONE_TIMER)) {
-      Stages.nextMilestone(s.journey().activatedAt(), now).ifPresent(at ->
-          timers.startSingleTimer(MILESTONE_TIMER, new Reconcile(), clock.realDelay(Duration.between(now, at))));
+    if (!timers.isTimerActive(MILESTONE_TIMER)) {
+      Instant next = TelemetryRules.nextStageChangeAt(s, now, settings);
+      if (next != null) {
+        // An end of life years away is looked at again every week (a timer cannot wait that long);
+        // a reconcile with nothing due only arms the timer again.
+        Duration delay = clock.realDelay(Duration.between(now, next));
+        timers.startSingleTimer(MILESTONE_TIMER, new Reconcile(), delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay);
+      }
     }
   }
 
@@ -532,7 +569,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   }
 
   private JourneyView journey(Registered s) {
-    return JourneyView.of(deviceId, s, clock.instant());
+    return JourneyView.of(deviceId, s, clock.instant(), settings);
   }
 
   private DeviceView view(Registered s) {

@@ -55,12 +55,10 @@ public record DeviceView(
 
     Stage stage = s.journey().stage();
     Instant stageSince = s.journey().stageSince();
-    if (s.activated() && !s.retired()) {
-      Stage due = Stages.stageAt(s.owner().claimedAt(), s.journey().activatedAt(), false, now);
-      if (due != stage) {
-        stage = due;
-        stageSince = Stages.activeStageStart(due, s.journey().activatedAt());
-      }
+    List<DeviceTwin.Event> due = TelemetryRules.stageChanges(s, now, settings); // time has moved it, not stored yet
+    if (!due.isEmpty() && due.get(due.size() - 1) instanceof DeviceTwin.StageChanged last) {
+      stage = last.to();
+      stageSince = last.at();
     }
     boolean working = stillOnline && !s.retired() && !s.hasCriticalFault();
     return new DeviceView(

@@ -17,8 +17,8 @@ public record JourneyView(
     List<Stages.Transition> stageChanges,
     List<Touchpoint> touchpoints) {
 
-  static JourneyView of(String deviceId, Registered s, Instant now) {
-    List<Stages.Transition> changes = Stages.history(s.owner().claimedAt(), s.journey().activatedAt(), s.retiredAt(), now);
+  static JourneyView of(String deviceId, Registered s, Instant now, DeviceSettings settings) {
+    List<Stages.Transition> changes = Stages.history(s.owner().claimedAt(), s.journey().activatedAt(), endOfLifeAt(s, now, settings), now);
     Stages.Transition last = changes.isEmpty() ? null : changes.get(changes.size() - 1);
     return new JourneyView(
         deviceId,
@@ -31,5 +31,18 @@ public record JourneyView(
         s.journey().activatedAt(),
         changes,
         s.journey().touchpoints());
+  }
+
+  /** When the device's life ended as stored, or as due but not stored yet; null if it has not. */
+  private static Instant endOfLifeAt(Registered s, Instant now, DeviceSettings settings) {
+    if (s.journey().stage() == Stage.END_OF_LIFE) {
+      return s.journey().stageSince();
+    }
+    for (DeviceTwin.Event e : TelemetryRules.stageChanges(s, now, settings)) {
+      if (e instanceof DeviceTwin.StageChanged c && c.to() == Stage.END_OF_LIFE) {
+        return c.at();
+      }
+    }
+    return null;
   }
 }

@@ -11,7 +11,10 @@ import java.util.Optional;
  *
  * <p>UNCLAIMED until a customer claims the device; ONBOARDING from the claim until activation (its
  * first report after the claim); then by time since activation DAY_30 (&lt; 30 days), DAY_60
- * (&lt; 60), DAY_90 (&lt; 90) and MATURE; END_OF_LIFE once retired, for good.
+ * (&lt; 60), DAY_90 (&lt; 90) and MATURE; END_OF_LIFE from the end of its useful life (see {@link
+ * Lifetimes}) or its retirement, whichever comes first, for good. A device whose end of life came
+ * before its first report is activated without a stage change; one activated at the very moment
+ * its life ends is activated first.
  */
 public final class Stages {
 
@@ -22,9 +25,9 @@ public final class Stages {
 
   private Stages() {}
 
-  /** The stage at {@code now}; {@code claimedAt} and {@code activatedAt} may be null. */
-  public static Stage stageAt(Instant claimedAt, Instant activatedAt, boolean retired, Instant now) {
-    if (retired) {
+  /** The stage at {@code now}; {@code claimedAt}, {@code activatedAt} and {@code endOfLifeAt} may be null. */
+  public static Stage stageAt(Instant claimedAt, Instant activatedAt, Instant endOfLifeAt, Instant now) {
+    if (endOfLifeAt != null && !now.isBefore(endOfLifeAt)) {
       return Stage.END_OF_LIFE;
     }
     if (claimedAt == null) {
@@ -80,26 +83,27 @@ public final class Stages {
 
   /**
    * Every stage change of a device up to {@code now}, oldest first, from its milestones: claimed at
-   * {@code claimedAt}, activated at {@code activatedAt}, retired at {@code retiredAt} (each may be
-   * null). These are the changes its twin stores as events (a retirement first stores the
-   * milestones passed by then), and also those due but not stored yet, as the view shows them.
+   * {@code claimedAt}, activated at {@code activatedAt}, at its end of life (by time or retirement)
+   * at {@code endOfLifeAt} (each may be null; an end of life after {@code now} is ignored). These are
+   * the changes its twin stores as events, and also those due but not stored yet, as the view shows
+   * them.
    */
-  public static List<Transition> history(Instant claimedAt, Instant activatedAt, Instant retiredAt, Instant now) {
+  public static List<Transition> history(Instant claimedAt, Instant activatedAt, Instant endOfLifeAt, Instant now) {
     List<Transition> changes = new ArrayList<>(6);
     Stage current = Stage.UNCLAIMED;
     if (claimedAt != null) {
       changes.add(new Transition(current, Stage.ONBOARDING, claimedAt));
       current = Stage.ONBOARDING;
     }
-    Instant end = retiredAt != null ? retiredAt : now;
-    if (activatedAt != null) {
+    Instant end = endOfLifeAt != null && endOfLifeAt.isBefore(now) ? endOfLifeAt : now;
+    if (activatedAt != null && !activatedAt.isAfter(end)) {
       changes.add(new Transition(current, Stage.DAY_30, activatedAt));
       List<Transition> timed = timeDrivenTransitions(Stage.DAY_30, activatedAt, end);
       changes.addAll(timed);
       current = timed.isEmpty() ? Stage.DAY_30 : timed.get(timed.size() - 1).to();
     }
-    if (retiredAt != null) {
-      changes.add(new Transition(current, Stage.END_OF_LIFE, retiredAt));
+    if (endOfLifeAt != null && !endOfLifeAt.isAfter(now)) {
+      changes.add(new Transition(current, Stage.END_OF_LIFE, endOfLifeAt));
     }
     return changes;
   }

@@ -44,10 +44,9 @@ public final class TelemetryRules {
     }
 
     if (s.claimed() && !s.activated()) {
-      events.add(new DeviceActivated(now));
-      events.add(new StageChanged(Stage.ONBOARDING, Stage.DAY_30, now));
+      activation(s, now, settings, events);
     } else {
-      events.addAll(stageChanges(s, now));
+      events.addAll(stageChanges(s, now, settings));
     }
 
     boolean outOfOrder = live.lastObservedAt != null && r.observedAt().isBefore(live.lastObservedAt);
@@ -86,8 +85,71 @@ public final class TelemetryRules {
         events.add(new WentOffline(offlineAt));
       }
     }
-    events.addAll(stageChanges(s, now));
+    events.addAll(stageChanges(s, now, settings));
     return events;
+  }
+
+  /**
+   * The stage changes due by {@code now} that are not stored yet: the milestones passed since the
+   * stored stage and the end of the device's useful life, each at its exact time; nothing once it
+   * is at END_OF_LIFE.
+   */
+  static List<Event> stageChanges(Registered s, Instant now, DeviceSettings settings) {
+    Stage stage = s.journey().stage();
+    if (!s.claimed() || s.retired() || stage == Stage.END_OF_LIFE) {
+      return List.of();
+    }
+    Instant endOfLife = endOfLifeAt(s, settings);
+    boolean ends = endOfLife != null && !now.isBefore(endOfLife);
+    List<Event> events = new ArrayList<>(0);
+    if (s.activated()) {
+      for (Stages.Transition t : Stages.timeDrivenTransitions(stage, s.journey().activatedAt(), ends ? endOfLife : now)) {
+        events.add(new StageChanged(t.from(), t.to(), t.at()));
+        stage = t.to();
+      }
+    }
+    if (ends) {
+      events.add(new StageChanged(stage, Stage.END_OF_LIFE, endOfLife));
+    }
+    return events;
+  }
+
+  /** When the next stage change falls due after {@code now} (a milestone or the end of life), or null if none will. */
+  static Instant nextStageChangeAt(Registered s, Instant now, DeviceSettings settings) {
+    if (!s.claimed() || s.retired() || s.journey().stage() == Stage.END_OF_LIFE) {
+      return null;
+    }
+    Instant next = s.activated() ? Stages.nextMilestone(s.journey().activatedAt(), now).orElse(null) : null;
+    Instant endOfLife = endOfLifeAt(s, settings);
+    if (endOfLife != null && endOfLife.isAfter(now) && (next == null || endOfLife.isBefore(next))) {
+      next = endOfLife;
+    }
+    return next;
+  }
+
+  /** When the claimed device's useful life ends by its model's settings, or null if it does not. */
+  static Instant endOfLifeAt(Registered s, DeviceSettings settings) {
+    return settings.lifetimes().endOfLifeAt(s.identity().model(), s.owner().claimedAt(), s.journey().activatedAt());
+  }
+
+  /**
+   * The first report after the claim activates the device: DAY_30 from now, unless its life ended
+   * before (then it is activated without a stage change); a life ending at this very moment ends
+   * after the activation.
+   */
+  private static void activation(Registered s, Instant now, DeviceSettings settings, List<Event> events) {
+    List<Event> due = stageChanges(s, now, settings); // for a device not activated: at most its end of life
+    if (s.journey().stage() == Stage.END_OF_LIFE || !due.isEmpty() && ((StageChanged) due.get(0)).at().isBefore(now)) {
+      events.addAll(due);
+      events.add(new DeviceActivated(now));
+      return;
+    }
+    events.add(new DeviceActivated(now));
+    events.add(new StageChanged(Stage.ONBOARDING, Stage.DAY_30, now));
+    Instant endOfLife = settings.lifetimes().endOfLifeAt(s.identity().model(), s.owner().claimedAt(), now);
+    if (endOfLife != null && !now.isBefore(endOfLife)) {
+      events.add(new StageChanged(Stage.DAY_30, Stage.END_OF_LIFE, endOfLife));
+    }
   }
 
   /**
@@ -115,17 +177,6 @@ public final class TelemetryRules {
    */
   static boolean sightingToMark(Registered s, LiveTelemetry live) {
     return live.exact && s.connectivity().online() && !s.connectivity().lastSeenExact();
-  }
-
-  private static List<Event> stageChanges(Registered s, Instant now) {
-    if (!s.activated() || s.retired()) {
-      return List.of();
-    }
-    List<Event> events = new ArrayList<>(0);
-    for (Stages.Transition t : Stages.timeDrivenTransitions(s.journey().stage(), s.journey().activatedAt(), now)) {
-      events.add(new StageChanged(t.from(), t.to(), t.at()));
-    }
-    return events;
   }
 
   private static void faultChanges(List<OpenFault> open, List<Reading.ReportedFault> reported, Instant now, List<Event> events) {

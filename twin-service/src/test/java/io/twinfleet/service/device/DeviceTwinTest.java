@@ -417,6 +417,81 @@ class DeviceTwinTest {
     assertEquals(ErrorCode.FAILED_PRECONDITION, assertInstanceOf(Rejected.class, reclaim.reply()).code());
   }
 
+  // ---- end of life by time --------------------------------------------------------------------
+
+  /** A twin whose model "thermostat-t3" lives 100 days in service, or whose support ended before START. */
+  private void withLifetime(Lifetimes.ModelLife life) {
+    DeviceSettings d = SETTINGS;
+    DeviceSettings settings = new DeviceSettings(d.defaultHeartbeatInterval(), d.offlineAfterHeartbeats(), d.batteryLowBelow(),
+        d.batteryRecoveredAbove(), d.checkpointInterval(), d.maxClockSkew(), d.maxReadingAge(), d.snapshotEvery(), d.projectionTags(),
+        new Lifetimes(java.util.Map.of("thermostat-t3", life), null));
+    twin = EventSourcedBehaviorTestKit.create(testKit.system(), DeviceTwin.create("dev-1", settings, ServiceClock.accelerated(clock, 1), null));
+  }
+
+  private static List<Stages.Transition> stageChanges(List<Event> events) {
+    return events.stream().filter(e -> e instanceof StageChanged).map(e -> (StageChanged) e)
+        .map(e -> new Stages.Transition(e.from(), e.to(), e.at())).toList();
+  }
+
+  @Test
+  void aDeviceOutlivingItsModelsLifetimeReachesEndOfLifeYetKeepsReporting() {
+    withLifetime(new Lifetimes.ModelLife(null, Duration.ofDays(100)));
+    List<Event> stored = new java.util.ArrayList<>(register().events());
+    stored.addAll(twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r)).events());
+    Instant activated = clock.instant();
+    stored.addAll(report(heartbeat()).events());
+    clock.advance(Duration.ofDays(100));
+    assertEquals(Stage.END_OF_LIFE, view().stage(), "the view is right before the events are stored");
+    var due = twin.runCommand(new Reconcile());
+    stored.addAll(due.events());
+    assertEquals(new StageChanged(Stage.MATURE, Stage.END_OF_LIFE, activated.plus(Duration.ofDays(100))),
+        due.events().get(due.events().size() - 1), "at the exact end, after the milestones before it");
+
+    clock.advance(Duration.ofDays(1));
+    var still = report(battery(80));
+    assertNull(still.reply().error(), "not retired: telemetry is still taken");
+    stored.addAll(still.events());
+    clock.advance(Duration.ofDays(1));
+    var retire = twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.REPLACED, r));
+    stored.addAll(retire.events());
+    assertTrue(retire.events().stream().noneMatch(e -> e instanceof StageChanged), "already at END_OF_LIFE");
+    DeviceView v = view();
+    assertEquals(activated.plus(Duration.ofDays(100)), v.stageSince());
+    assertEquals(Duration.ofDays(102), v.uptime().sinceActivation().counted(), "its life ends when it is retired, not at its end of life");
+
+    List<Stages.Transition> changes = stageChanges(stored);
+    assertEquals(List.of(Stage.ONBOARDING, Stage.DAY_30, Stage.DAY_60, Stage.DAY_90, Stage.MATURE, Stage.END_OF_LIFE),
+        changes.stream().map(Stages.Transition::to).toList());
+    assertEquals(changes, journey().stageChanges());
+    twin.restart();
+    assertEquals(changes, journey().stageChanges(), "the same after recovery");
+    assertEquals(v, view());
+  }
+
+  @Test
+  void aDeviceClaimedAfterItsModelsSupportEndedIsAtEndOfLifeFromTheClaim() {
+    withLifetime(new Lifetimes.ModelLife(START.minus(Duration.ofDays(1)), null));
+    registerAndClaim();
+    assertEquals(List.of(new StageChanged(Stage.ONBOARDING, Stage.END_OF_LIFE, START)), twin.runCommand(new Reconcile()).events());
+    clock.advance(Duration.ofHours(2));
+    assertEquals(List.of(new CameOnline(clock.instant()), new DeviceActivated(clock.instant())), report(heartbeat()).events(),
+        "activated without a stage change");
+    assertEquals(List.of(
+        new Stages.Transition(Stage.UNCLAIMED, Stage.ONBOARDING, START),
+        new Stages.Transition(Stage.ONBOARDING, Stage.END_OF_LIFE, START)), journey().stageChanges());
+  }
+
+  @Test
+  void aFirstReportAfterTheEndOfSupportStoresTheEndFirst() {
+    withLifetime(new Lifetimes.ModelLife(START.plus(Duration.ofDays(3)), null));
+    registerAndClaim();
+    clock.advance(Duration.ofDays(4)); // the twin slept through its end of support
+    assertEquals(List.of(
+        new CameOnline(clock.instant()),
+        new StageChanged(Stage.ONBOARDING, Stage.END_OF_LIFE, START.plus(Duration.ofDays(3))),
+        new DeviceActivated(clock.instant())), report(heartbeat()).events());
+  }
+
   // ---- journey --------------------------------------------------------------------------------
 
   private JourneyView journey() {

@@ -89,6 +89,13 @@ class EventSerializationTest {
         new TouchpointRecorded("tp-2", TouchpointKind.COMPLAINT, "", T.plusSeconds(5000), T.plusSeconds(5000)));
   }
 
+  /** The same twin at the end of its model's life, then decommissioned a day later. */
+  static DeviceState sampleStateRetiredAfterItsEndOfLife() {
+    return applied(sampleStateWithTouchpoints(),
+        new StageChanged(Stage.DAY_30, Stage.END_OF_LIFE, T.plusSeconds(6000)),
+        new DeviceDecommissioned("cust-7", DecommissionReason.REPLACED, T.plusSeconds(6000 + 86_400)));
+  }
+
   private static DeviceState applied(DeviceState s, Event... events) {
     for (Event e : events) {
       s = DeviceTwin.apply(s, e);
@@ -104,7 +111,9 @@ class EventSerializationTest {
       // v2: offline history, and whether the last sighting is exact
       new StoredSnapshot("state-v2.txt", sampleStateWithOfflineHistory()),
       // v3: touchpoints
-      new StoredSnapshot("state-v3.txt", sampleStateWithTouchpoints()));
+      new StoredSnapshot("state-v3.txt", sampleStateWithTouchpoints()),
+      // v4: when it was retired, apart from when its stage began
+      new StoredSnapshot("state-v4.txt", sampleStateRetiredAfterItsEndOfLife()));
 
   @AfterAll
   static void tearDown() {

@@ -15,17 +15,17 @@ class StagesTest {
   private static final Duration NANO = Duration.ofNanos(1);
 
   private static Stage at(Duration sinceActivation) {
-    return Stages.stageAt(CLAIMED, ACTIVATED, false, ACTIVATED.plus(sinceActivation));
+    return Stages.stageAt(CLAIMED, ACTIVATED, null, ACTIVATED.plus(sinceActivation));
   }
 
   @Test
   void unclaimedDeviceHasNoJourneyYet() {
-    assertEquals(Stage.UNCLAIMED, Stages.stageAt(null, null, false, ACTIVATED));
+    assertEquals(Stage.UNCLAIMED, Stages.stageAt(null, null, null, ACTIVATED));
   }
 
   @Test
   void claimedButSilentDeviceIsOnboarding() {
-    assertEquals(Stage.ONBOARDING, Stages.stageAt(CLAIMED, null, false, CLAIMED.plus(Duration.ofDays(400))));
+    assertEquals(Stage.ONBOARDING, Stages.stageAt(CLAIMED, null, null, CLAIMED.plus(Duration.ofDays(400))));
   }
 
   @Test
@@ -41,9 +41,13 @@ class StagesTest {
   }
 
   @Test
-  void retiredIsEndOfLifeWhateverTheDates() {
-    assertEquals(Stage.END_OF_LIFE, Stages.stageAt(CLAIMED, ACTIVATED, true, ACTIVATED.plus(Duration.ofDays(5))));
-    assertEquals(Stage.END_OF_LIFE, Stages.stageAt(null, null, true, ACTIVATED));
+  void endOfLifeBeginsExactlyAtItsTimeWhateverTheOtherDates() {
+    Instant end = ACTIVATED.plus(Duration.ofDays(5));
+    assertEquals(Stage.DAY_30, Stages.stageAt(CLAIMED, ACTIVATED, end, end.minus(NANO)));
+    assertEquals(Stage.END_OF_LIFE, Stages.stageAt(CLAIMED, ACTIVATED, end, end));
+    assertEquals(Stage.END_OF_LIFE, Stages.stageAt(CLAIMED, ACTIVATED, end, end.plus(Duration.ofDays(400))));
+    assertEquals(Stage.END_OF_LIFE, Stages.stageAt(CLAIMED, null, CLAIMED, CLAIMED), "ended at its claim: never onboarding");
+    assertEquals(Stage.END_OF_LIFE, Stages.stageAt(null, null, ACTIVATED, ACTIVATED), "retired from the shelf");
   }
 
   @Test
@@ -100,5 +104,24 @@ class StagesTest {
         Stages.history(CLAIMED, null, ACTIVATED, ACTIVATED), "retired before its first report");
     assertEquals(List.of(change(Stage.UNCLAIMED, Stage.END_OF_LIFE, CLAIMED)),
         Stages.history(null, null, CLAIMED, CLAIMED), "retired from the shelf");
+  }
+
+  @Test
+  void anEndOfLifeBeforeTheFirstReportMeansNoActiveStageAndOneAtTheSameMomentComesAfterIt() {
+    Instant end = CLAIMED.plus(Duration.ofDays(3));
+    assertEquals(List.of(change(Stage.UNCLAIMED, Stage.ONBOARDING, CLAIMED), change(Stage.ONBOARDING, Stage.END_OF_LIFE, end)),
+        Stages.history(CLAIMED, end.plus(Duration.ofDays(1)), end, end.plus(Duration.ofDays(9))), "activated after its end");
+    assertEquals(List.of(
+            change(Stage.UNCLAIMED, Stage.ONBOARDING, CLAIMED),
+            change(Stage.ONBOARDING, Stage.DAY_30, end),
+            change(Stage.DAY_30, Stage.END_OF_LIFE, end)),
+        Stages.history(CLAIMED, end, end, end), "activated at the moment its life ends");
+  }
+
+  @Test
+  void anEndOfLifeStillAheadIsNotInTheHistoryYet() {
+    Instant now = ACTIVATED.plus(Duration.ofDays(10));
+    assertEquals(List.of(change(Stage.UNCLAIMED, Stage.ONBOARDING, CLAIMED), change(Stage.ONBOARDING, Stage.DAY_30, ACTIVATED)),
+        Stages.history(CLAIMED, ACTIVATED, now.plus(NANO), now));
   }
 }

@@ -40,9 +40,6 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  */
 public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImplBase {
 
-  static final int DEFAULT_PAGE_SIZE = 50;
-  static final int MAX_PAGE_SIZE = 500;
-
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final Twins twins;
@@ -115,7 +112,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
     String after;
     try {
       customer = Validation.id("customer_id", req.getCustomerId());
-      pageSize = pageSize(req.getPageSize());
+      pageSize = Paging.pageSize(req.getPageSize());
       after = pageToken(req.getPageToken());
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
@@ -174,16 +171,6 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
         call.setOnCancelHandler(() -> watcher.tell(new DeviceWatcher.Cancelled()));
       }
     });
-  }
-
-  private int pageSize(int requested) {
-    if (requested == 0) {
-      return DEFAULT_PAGE_SIZE;
-    }
-    if (requested < 0 || requested > MAX_PAGE_SIZE) {
-      throw new InvalidField("page_size", requested + " is outside 1.." + MAX_PAGE_SIZE);
-    }
-    return requested;
   }
 
   private static String pageToken(String token) {

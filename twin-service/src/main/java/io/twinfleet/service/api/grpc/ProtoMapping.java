@@ -1,7 +1,12 @@
 package io.twinfleet.service.api.grpc;
 
 import com.google.protobuf.Timestamp;
+import io.twinfleet.persistence.readmodel.JourneyRepository.JourneyRow;
+import io.twinfleet.protocol.v1.ActivationTimes;
 import io.twinfleet.protocol.v1.Device;
+import io.twinfleet.protocol.v1.DeviceStage;
+import io.twinfleet.protocol.v1.StageChangeEvent;
+import io.twinfleet.protocol.v1.StageCount;
 import io.twinfleet.protocol.v1.DeviceJourney;
 import io.twinfleet.protocol.v1.Fault;
 import io.twinfleet.protocol.v1.FaultSet;
@@ -21,6 +26,8 @@ import io.twinfleet.service.device.Touchpoint;
 import io.twinfleet.service.device.TouchpointKind;
 import io.twinfleet.service.device.Validation;
 import io.twinfleet.service.device.Validation.InvalidField;
+import io.twinfleet.service.journey.StageChangeWatch;
+import io.twinfleet.service.journey.StageFunnel;
 import io.twinfleet.service.quality.Uptime.Measure;
 import java.time.Duration;
 import java.time.Instant;
@@ -218,6 +225,64 @@ final class ProtoMapping {
 
   static Stage stage(io.twinfleet.protocol.v1.Stage s) {
     return Stage.valueOf(s.name());
+  }
+
+  /** A stage a client asks about; UNCLAIMED devices have no journey, so journey queries refuse it. */
+  static Stage stage(String field, io.twinfleet.protocol.v1.Stage s, boolean unclaimedAllowed) {
+    if (s == io.twinfleet.protocol.v1.Stage.STAGE_UNSPECIFIED || s == io.twinfleet.protocol.v1.Stage.UNRECOGNIZED) {
+      throw new InvalidField(field, "not a stage: " + s + "; one of " + Arrays.toString(StageFunnel.STAGES));
+    }
+    if (s == io.twinfleet.protocol.v1.Stage.UNCLAIMED && !unclaimedAllowed) {
+      throw new InvalidField(field, "UNCLAIMED devices have no journey yet; one of " + Arrays.toString(StageFunnel.STAGES));
+    }
+    return Stage.valueOf(s.name());
+  }
+
+  static DeviceStage toProto(JourneyRow r) {
+    DeviceStage.Builder b = DeviceStage.newBuilder()
+        .setDeviceId(r.deviceId())
+        .setCustomerId(r.customerId())
+        .setSiteId(r.siteId())
+        .setModel(r.model())
+        .setStage(io.twinfleet.protocol.v1.Stage.valueOf(r.stage()))
+        .setStageSince(timestamp(r.stageSince()))
+        .setClaimedAt(timestamp(r.claimedAt()))
+        .setDecommissioned(r.decommissioned());
+    if (r.activatedAt() != null) {
+      b.setActivatedAt(timestamp(r.activatedAt()));
+    }
+    return b.build();
+  }
+
+  static io.twinfleet.protocol.v1.StageFunnel toProto(StageFunnel f) {
+    io.twinfleet.protocol.v1.StageFunnel.Builder b = io.twinfleet.protocol.v1.StageFunnel.newBuilder();
+    long total = 0;
+    for (Stage s : StageFunnel.STAGES) {
+      long n = f.devices(s);
+      total += n;
+      b.addStages(StageCount.newBuilder().setStage(io.twinfleet.protocol.v1.Stage.valueOf(s.name())).setDevices(n));
+    }
+    b.setDevices(total);
+    for (StageFunnel.Activation a : f.activations()) {
+      b.addClaimToActivation(ActivationTimes.newBuilder()
+          .setModel(a.model())
+          .setDevices(a.seconds().getTotalCount())
+          .setP50(duration(Duration.ofSeconds(a.seconds().getValueAtPercentile(50))))
+          .setP90(duration(Duration.ofSeconds(a.seconds().getValueAtPercentile(90))))
+          .setP99(duration(Duration.ofSeconds(a.seconds().getValueAtPercentile(99))))
+          .setMax(duration(Duration.ofSeconds(a.seconds().getMaxValue()))));
+    }
+    return b.build();
+  }
+
+  static StageChangeEvent toProto(StageChangeWatch.Change c) {
+    return StageChangeEvent.newBuilder()
+        .setDeviceId(c.deviceId())
+        .setFrom(io.twinfleet.protocol.v1.Stage.valueOf(c.from().name()))
+        .setTo(io.twinfleet.protocol.v1.Stage.valueOf(c.to().name()))
+        .setAt(timestamp(c.at()))
+        .setResumeToken(c.resumeToken())
+        .build();
   }
 
   private static String field(int index, String name) {

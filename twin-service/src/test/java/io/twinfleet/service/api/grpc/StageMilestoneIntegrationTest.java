@@ -1,5 +1,6 @@
 package io.twinfleet.service.api.grpc;
 
+import static io.twinfleet.service.Eventually.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +14,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -94,13 +94,6 @@ class StageMilestoneIntegrationTest {
         .flatMap(s -> s.getEntityIds().stream()).collect(java.util.stream.Collectors.toSet());
   }
 
-  private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-    long end = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < end, "timed out waiting until " + what);
-      TimeUnit.MILLISECONDS.sleep(50);
-    }
-  }
 
   @Test
   void aSleepingTwinIsWokenAtItsMilestone() throws Exception {
