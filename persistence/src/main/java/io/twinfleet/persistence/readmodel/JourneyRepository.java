@@ -1,9 +1,11 @@
 package io.twinfleet.persistence.readmodel;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.type.reflect.GenericType;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -33,11 +35,19 @@ public final class JourneyRepository {
 
   /**
    * A claimed device's journey as the read models hold it. {@code stage} is the stage's name, null
-   * while the device has no stage to be listed under; {@code seqNr} is the sequence number of the
-   * last event applied (0 in index rows, which do not keep it).
+   * while the device has no stage to be listed under; the churn risk is the one its twin last
+   * stored (score 0, factors and time null if none); {@code seqNr} is the sequence number of the
+   * last event applied (0 in index rows, which do not keep it). Index rows hold only what their
+   * queries answer.
    */
   public record JourneyRow(String deviceId, String customerId, String siteId, String model, String stage, Instant stageSince,
-      Instant claimedAt, Instant activatedAt, boolean decommissioned, long seqNr) {}
+      Instant claimedAt, Instant activatedAt, boolean decommissioned, int riskScore, String riskFactors, Instant riskAt, long seqNr) {
+
+    /** Whether ListAtRisk lists it: it has a stage, a risk above zero, and is not retired. */
+    public boolean atRisk() {
+      return stage != null && !decommissioned && riskScore > 0;
+    }
+  }
 
   /**
    * The funnel of one projection slice: per model, devices per stage name and an encoded histogram
@@ -52,6 +62,7 @@ public final class JourneyRepository {
   }
 
   private static final String COLUMNS = "device_id, customer_id, site_id, model, stage, stage_since, claimed_at, activated_at, decommissioned";
+  private static final String RISK = "risk_score, risk_factors, risk_at";
   private static final GenericType<Map<String, Map<String, Long>>> COUNTS =
       GenericType.mapOf(GenericType.STRING, GenericType.mapOf(GenericType.STRING, GenericType.LONG));
   private static final GenericType<Map<String, ByteBuffer>> HISTOGRAMS = GenericType.mapOf(GenericType.STRING, GenericType.BYTE_BUFFER);
@@ -67,23 +78,39 @@ public final class JourneyRepository {
   private final PreparedStatement sitePage;
   private final PreparedStatement readFunnel;
   private final PreparedStatement writeFunnel;
+  private final PreparedStatement listRisk;
+  private final PreparedStatement unlistRisk;
+  private final PreparedStatement riskPage;
 
   public JourneyRepository(CqlSession session, String keyspace) {
     this.session = session;
     String journeys = keyspace + ".device_journeys";
-    readRow = session.prepare("SELECT " + COLUMNS + ", seq_nr FROM " + journeys + " WHERE device_id = ?");
-    writeRow = session.prepare("INSERT INTO " + journeys + " (" + COLUMNS + ", seq_nr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    readRow = prepare("SELECT " + COLUMNS + ", " + RISK + ", seq_nr FROM " + journeys + " WHERE device_id = ?");
+    writeRow = prepare("INSERT INTO " + journeys + " (" + COLUMNS + ", " + RISK + ", seq_nr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     String stages = keyspace + ".stage_devices";
-    listStage = session.prepare("INSERT INTO " + stages + " (bucket, " + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    unlistStage = session.prepare("DELETE FROM " + stages + " WHERE stage = ? AND bucket = ? AND device_id = ?");
-    stagePage = session.prepare("SELECT " + COLUMNS + " FROM " + stages + " WHERE stage = ? AND bucket = ? AND device_id > ? LIMIT ?");
+    listStage = prepare("INSERT INTO " + stages + " (bucket, " + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    unlistStage = prepare("DELETE FROM " + stages + " WHERE stage = ? AND bucket = ? AND device_id = ?");
+    stagePage = prepare("SELECT " + COLUMNS + " FROM " + stages + " WHERE stage = ? AND bucket = ? AND device_id > ? LIMIT ?");
     String sites = keyspace + ".site_devices";
-    listSite = session.prepare("INSERT INTO " + sites + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    unlistSite = session.prepare("DELETE FROM " + sites + " WHERE site_id = ? AND device_id = ?");
-    sitePage = session.prepare("SELECT " + COLUMNS + " FROM " + sites + " WHERE site_id = ? AND device_id > ? LIMIT ?");
+    listSite = prepare("INSERT INTO " + sites + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    unlistSite = prepare("DELETE FROM " + sites + " WHERE site_id = ? AND device_id = ?");
+    sitePage = prepare("SELECT " + COLUMNS + " FROM " + sites + " WHERE site_id = ? AND device_id > ? LIMIT ?");
     String funnel = keyspace + ".stage_funnel";
-    readFunnel = session.prepare("SELECT counts, claim_to_activation, pending FROM " + funnel + " WHERE slice = ?");
-    writeFunnel = session.prepare("INSERT INTO " + funnel + " (slice, counts, claim_to_activation, pending) VALUES (?, ?, ?, ?)");
+    readFunnel = prepare("SELECT counts, claim_to_activation, pending FROM " + funnel + " WHERE slice = ?");
+    writeFunnel = prepare("INSERT INTO " + funnel + " (slice, counts, claim_to_activation, pending) VALUES (?, ?, ?, ?)");
+    String risks = keyspace + ".at_risk_devices";
+    listRisk = prepare("INSERT INTO " + risks + " (stage, bucket, device_id, customer_id, site_id, model, " + RISK + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    unlistRisk = prepare("DELETE FROM " + risks + " WHERE stage = ? AND bucket = ? AND risk_score = ? AND device_id = ?");
+    riskPage = prepare("SELECT stage, device_id, customer_id, site_id, model, " + RISK + " FROM " + risks
+        + " WHERE stage = ? AND bucket = ? AND risk_score >= ? LIMIT ?");
+  }
+
+  /**
+   * Every statement reads and writes a quorum of replicas: a group reads the rows the previous
+   * group wrote, and counts stay exact only if it sees them (with replication factor 1, one).
+   */
+  private PreparedStatement prepare(String cql) {
+    return session.prepare(SimpleStatement.newInstance(cql).setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM));
   }
 
   /** The bucket of a stage a device is listed in. */
@@ -127,9 +154,34 @@ public final class JourneyRepository {
     if (after.siteId() != null) {
       listings.add(execute(bind(listSite.bind(), 0, after)));
     }
+    boolean riskMoved = before == null || !before.atRisk() || !after.atRisk()
+        || !before.stage().equals(after.stage()) || before.riskScore() != after.riskScore();
+    if (before != null && before.atRisk() && riskMoved) {
+      listings.add(execute(unlistRisk.bind(before.stage(), bucketOf(id), before.riskScore(), id)));
+    }
+    if (after.atRisk()) {
+      listings.add(execute(listRisk.bind(after.stage(), bucketOf(id), id, after.customerId(), after.siteId(), after.model(),
+          after.riskScore(), after.riskFactors(), after.riskAt())));
+    }
     return CompletableFuture.allOf(listings.toArray(CompletableFuture[]::new))
-        .thenCompose(done -> execute(bind(writeRow.bind(), 0, after).setLong(9, after.seqNr())))
+        .thenCompose(done -> execute(bindRisk(bind(writeRow.bind(), 0, after), 9, after).setLong(12, after.seqNr())))
         .thenApply(rs -> null);
+  }
+
+  /**
+   * Up to {@code limit} devices listed at risk in {@code bucket} of {@code stage} scoring at least
+   * {@code minScore}, highest first (then by device id).
+   */
+  public CompletionStage<List<JourneyRow>> riskPage(String stage, int bucket, int minScore, int limit) {
+    return session.executeAsync(riskPage.bind(stage, bucket, minScore, limit).setPageSize(limit + 1)).thenApply(rs -> {
+      List<JourneyRow> rows = new ArrayList<>(limit);
+      for (Row row : rs.currentPage()) {
+        rows.add(new JourneyRow(row.getString("device_id"), row.getString("customer_id"), row.getString("site_id"), row.getString("model"),
+            row.getString("stage"), null, null, null, false, row.getInt("risk_score"), row.getString("risk_factors"),
+            row.getInstant("risk_at"), 0));
+      }
+      return rows;
+    });
   }
 
   /** A slice's funnel as last saved, or an empty one. */
@@ -209,9 +261,21 @@ public final class JourneyRepository {
     return bound.setBoolean(first + values.length, r.decommissioned());
   }
 
+  /** Binds the risk columns from position {@code first}; no risk stays unset. */
+  private static BoundStatement bindRisk(BoundStatement s, int first, JourneyRow r) {
+    BoundStatement bound = s.setInt(first, r.riskScore());
+    if (r.riskFactors() != null) {
+      bound = bound.setString(first + 1, r.riskFactors());
+    }
+    return r.riskAt() == null ? bound : bound.setInstant(first + 2, r.riskAt());
+  }
+
+  /** A row of device_journeys (with the risk) or of a listing by stage or site (without). */
   private static JourneyRow journeyRow(Row row, long seqNr) {
+    boolean risk = row.getColumnDefinitions().contains("risk_score");
     return new JourneyRow(row.getString("device_id"), row.getString("customer_id"), row.getString("site_id"), row.getString("model"),
         row.getString("stage"), row.getInstant("stage_since"), row.getInstant("claimed_at"), row.getInstant("activated_at"),
-        row.getBoolean("decommissioned"), seqNr);
+        row.getBoolean("decommissioned"), risk ? row.getInt("risk_score") : 0, risk ? row.getString("risk_factors") : null,
+        risk ? row.getInstant("risk_at") : null, seqNr);
   }
 }

@@ -32,7 +32,11 @@ import org.apache.pekko.projection.javadsl.SourceProvider;
  */
 public final class DeviceReadModels {
 
-  public static final String NAME = "device-read-models";
+  /**
+   * The number goes up when a read model needs the whole history: the projection then reads every
+   * event once more under the new name (idempotently) and the old offsets are left unused.
+   */
+  public static final String NAME = "device-read-models-2";
 
   private DeviceReadModels() {}
 

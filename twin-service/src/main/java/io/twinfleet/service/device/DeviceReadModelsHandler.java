@@ -7,7 +7,9 @@ import io.twinfleet.service.device.DeviceTwin.DeviceActivated;
 import io.twinfleet.service.device.DeviceTwin.DeviceClaimed;
 import io.twinfleet.service.device.DeviceTwin.DeviceDecommissioned;
 import io.twinfleet.service.device.DeviceTwin.DeviceMoved;
+import io.twinfleet.service.device.DeviceTwin.WentOffline;
 import io.twinfleet.service.journey.JourneyReadModel;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +35,9 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
   private final Consumer<String> wake;
   private final JourneyReadModel journeys;
 
+  /** When, after a device went offline, its twin is woken to score its churn risk again. */
+  private static final Duration[] RESCORE_SILENT = {Duration.ofDays(1), Duration.ofDays(7)};
+
   /**
    * {@code wake} reconciles a device's twin: for milestones already due when they are scheduled.
    * {@code journeys} makes the slice's journey read model, given the schedule to put ends of life on.
@@ -53,13 +58,13 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
 
   @Override
   public CompletionStage<Done> process(List<EventEnvelope<DeviceTwin.Event>> group) {
-    // Issued in order: Cassandra orders writes to the same row by the driver's (monotonic)
-    // timestamps, so a claim and a move in one group end as the move left it.
-    CompletableFuture<?>[] writes = new CompletableFuture<?>[group.size()];
-    for (int i = 0; i < group.size(); i++) {
-      writes[i] = process(group.get(i)).toCompletableFuture();
+    // One after another: a claim and a move of one device in a group must land in that order, and
+    // the driver gives no ordering between requests in flight together. Most events write nothing.
+    CompletionStage<Void> writes = CompletableFuture.completedFuture(null);
+    for (EventEnvelope<DeviceTwin.Event> envelope : group) {
+      writes = writes.thenCompose(done -> process(envelope));
     }
-    return CompletableFuture.allOf(writes)
+    return writes
         .thenCompose(done -> journeys.process(group))
         .thenApply(done -> Done.getInstance());
   }
@@ -87,6 +92,9 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
       write = customers.decommissioned(e.customerId(), deviceId);
     } else if (event instanceof DeviceActivated e) {
       write = schedule(deviceId, Stages.milestones(e.at()));
+    } else if (event instanceof WentOffline e) {
+      // A silent device's twin sleeps, while its churn risk grows: it is woken to score it again.
+      write = schedule(deviceId, List.of(e.at().plus(RESCORE_SILENT[0]), e.at().plus(RESCORE_SILENT[1])));
     } else {
       write = CompletableFuture.completedFuture(null);
     }

@@ -3,7 +3,10 @@ package io.twinfleet.service.device;
 import com.typesafe.config.Config;
 import java.time.Duration;
 
-/** The {@code twinfleet.device} settings, and the model lifetimes of {@code twinfleet.journey}, read once. */
+/**
+ * The {@code twinfleet.device} settings, with the model lifetimes of {@code twinfleet.journey} and
+ * the {@code twinfleet.churn-risk} settings, read once.
+ */
 public record DeviceSettings(
     Duration defaultHeartbeatInterval,
     int offlineAfterHeartbeats,
@@ -14,7 +17,8 @@ public record DeviceSettings(
     Duration maxReadingAge,
     int snapshotEvery,
     int projectionTags,
-    Lifetimes lifetimes) {
+    Lifetimes lifetimes,
+    ChurnRiskSettings churnRisk) {
 
   public DeviceSettings {
     if (batteryRecoveredAbove < batteryLowBelow) {
@@ -37,13 +41,15 @@ public record DeviceSettings(
         c.getDuration("max-reading-age"),
         c.getInt("snapshot-every"),
         c.getInt("projection-tags"),
-        Lifetimes.fromConfig(root));
+        Lifetimes.fromConfig(root),
+        ChurnRiskSettings.fromConfig(root));
   }
 
   /** Defaults as in twinfleet.conf, for tests of pure rules. */
   public static DeviceSettings defaults() {
     return new DeviceSettings(
-        Duration.ofMinutes(5), 2, 20, 30, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofDays(7), 100, 4, Lifetimes.NONE);
+        Duration.ofMinutes(5), 2, 20, 30, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofDays(7), 100, 4, Lifetimes.NONE,
+        ChurnRiskSettings.defaults());
   }
 
   /** How long without a report before a device with this heartbeat counts as offline. */

@@ -38,10 +38,11 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
    * {@link #KEPT_TOUCHPOINTS} by when they happened, oldest first. The stage history follows from
    * the milestones (see {@link Stages#history}). {@code retiredAt} is when it was decommissioned
    * (null if it is not, and in snapshots from before it was kept: there the retirement is the
-   * stage's start).
+   * stage's start). {@code riskScore} and {@code riskFactors} are the churn risk last stored, its
+   * factors as {@link ChurnRisk#factorCode} (0 and 0 until one is).
    */
-  record Journey(Stage stage, Instant stageSince, Instant activatedAt, List<Touchpoint> touchpoints, Instant retiredAt)
-      implements CborSerializable {
+  record Journey(Stage stage, Instant stageSince, Instant activatedAt, List<Touchpoint> touchpoints, Instant retiredAt,
+      int riskScore, int riskFactors) implements CborSerializable {
     static final int KEPT_TOUCHPOINTS = 100;
 
     public Journey {
@@ -50,7 +51,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     Journey withStage(Stage to, Instant since) {
-      return new Journey(to, since, activatedAt, touchpoints, retiredAt);
+      return new Journey(to, since, activatedAt, touchpoints, retiredAt, riskScore, riskFactors);
     }
 
     Journey withTouchpoint(Touchpoint t) {
@@ -62,7 +63,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
       }
       all.add(at, t);
       List<Touchpoint> kept = all.size() > KEPT_TOUCHPOINTS ? all.subList(all.size() - KEPT_TOUCHPOINTS, all.size()) : all;
-      return new Journey(stage, stageSince, activatedAt, List.copyOf(kept), retiredAt);
+      return new Journey(stage, stageSince, activatedAt, List.copyOf(kept), retiredAt, riskScore, riskFactors);
     }
 
     /** The kept touchpoint with this id, or null. */
@@ -197,7 +198,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
           // Models and firmware versions repeat across a fleet: one copy each, not one per twin.
           new Identity(e.model().intern(), e.serial(), e.at(), e.heartbeatInterval()),
           Owner.NONE,
-          new Journey(Stage.UNCLAIMED, e.at(), null, List.of(), null),
+          new Journey(Stage.UNCLAIMED, e.at(), null, List.of(), null, 0, 0),
           Connectivity.NEVER_SEEN,
           new Telemetry(null, false, e.firmwareVersion() == null ? null : e.firmwareVersion().intern(), false, List.of()),
           null,
@@ -237,7 +238,14 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     Registered activate(DeviceActivated e) {
-      return withJourney(new Journey(journey.stage(), journey.stageSince(), e.at(), journey.touchpoints(), journey.retiredAt()));
+      Journey j = journey;
+      return withJourney(new Journey(j.stage(), j.stageSince(), e.at(), j.touchpoints(), j.retiredAt(), j.riskScore(), j.riskFactors()));
+    }
+
+    Registered riskScored(ChurnRiskChanged e) {
+      Journey j = journey;
+      return withJourney(new Journey(j.stage(), j.stageSince(), j.activatedAt(), j.touchpoints(), j.retiredAt(), e.score(),
+          ChurnRisk.factorCode(e.factors())));
     }
 
     Registered stageChanged(StageChanged e) {
@@ -307,7 +315,8 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     Registered retire(DeviceDecommissioned e) {
-      Journey j = new Journey(journey.stage(), journey.stageSince(), journey.activatedAt(), journey.touchpoints(), e.at());
+      Journey j = new Journey(journey.stage(), journey.stageSince(), journey.activatedAt(), journey.touchpoints(), e.at(),
+          journey.riskScore(), journey.riskFactors());
       return new Registered(identity, owner, j, connectivity, telemetry, e.reason(), offline);
     }
 

@@ -5,6 +5,7 @@ import io.twinfleet.service.ServiceClock;
 import io.twinfleet.service.device.DeviceState.Registered;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -157,6 +158,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   public record DeviceDecommissioned(String customerId, DecommissionReason reason, Instant at) implements Event {}
 
+  /** The churn risk as scored at {@code at}, stored when it moved enough to matter (see {@link ChurnRisk#worthStoring}). */
+  public record ChurnRiskChanged(int score, List<ChurnRisk.Scored> factors, Instant at) implements Event {}
+
   /** A touchpoint that happened at {@code happenedAt}, stored at {@code at}. */
   public record TouchpointRecorded(String touchpointId, TouchpointKind kind, String note, Instant happenedAt, Instant at)
       implements Event {}
@@ -234,6 +238,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   private static final String OFFLINE_TIMER = "offline";
   private static final String MILESTONE_TIMER = "milestone";
   private static final Duration MAX_TIMER = Duration.ofDays(7);
+  private static final Duration MIN_RECHECK = Duration.ofSeconds(5);
 
   private final String deviceId;
   private final DeviceSettings settings;
@@ -335,6 +340,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (event instanceof UsageEnded) return s.usage(false);
     if (event instanceof DeviceDecommissioned e) return s.retire(e);
     if (event instanceof TouchpointRecorded e) return s.touchpointRecorded(e);
+    if (event instanceof ChurnRiskChanged e) return s.riskScored(e);
     throw new IllegalStateException("unexpected " + event.getClass().getSimpleName() + " after registration");
   }
 
@@ -394,10 +400,12 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     }
     Instant now = clock.instant();
     if (!s.claimed()) {
-      List<Event> events = List.of(
+      List<Event> events = new ArrayList<>(List.of(
           new DeviceClaimed(c.customerId(), c.siteId(), s.identity().model(), now),
-          new StageChanged(s.journey().stage(), Stage.ONBOARDING, now));
-      return persistAndReply(events, c.replyTo());
+          new StageChanged(s.journey().stage(), Stage.ONBOARDING, now)));
+      // A model past its end of support: END_OF_LIFE from the claim.
+      events.addAll(TelemetryRules.stageChanges((Registered) applied(s, events), now, settings));
+      return persistAndReply(withRisk(s, events, now), c.replyTo());
     }
     if (!s.owner().customerId().equals(c.customerId())) {
       return Effect().reply(c.replyTo(), new Rejected(ErrorCode.FAILED_PRECONDITION,
@@ -455,7 +463,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     }
     TouchpointRecorded e = new TouchpointRecorded(c.touchpointId(), c.kind(), c.note(), happenedAt, now);
     Touchpoint recorded = Touchpoint.of(e);
-    return Effect().persist(e).thenRun(this::afterPersist).thenReply(c.replyTo(), st -> new TouchpointAnswer(recorded));
+    return Effect().persist(withRisk(s, List.of(e), now)).thenRun(this::afterPersist).thenReply(c.replyTo(), st -> new TouchpointAnswer(recorded));
   }
 
   private ReplyEffect<Event, DeviceState> onReport(Registered s, Report c) {
@@ -475,6 +483,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (!storesLastSeen && TelemetryRules.checkpointDue(s, live, now, settings)) {
       events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, false, now));
     }
+    events = withRisk(s, events, now);
     return Effect().persist(events).thenRun(this::afterPersist).thenReply(c.replyTo(), st -> accepted);
   }
 
@@ -485,7 +494,8 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   }
 
   private ReplyEffect<Event, DeviceState> onReconcile(Registered s, Reconcile c) {
-    List<Event> events = TelemetryRules.dueEvents(s, live, clock.instant(), settings);
+    Instant now = clock.instant();
+    List<Event> events = withRisk(s, TelemetryRules.dueEvents(s, live, now, settings), now);
     if (events.isEmpty()) {
       armTimers(s);
       return Effect().noReply();
@@ -528,6 +538,34 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     return Effect().persist(events).thenRun(this::afterPersist).thenReply(replyTo, s -> new Accepted(view((Registered) s)));
   }
 
+  /**
+   * {@code events} followed by the churn risk they lead to, if it moved enough to be stored (see
+   * {@link ChurnRisk#worthStoring}); unchanged for a device with no risk (unclaimed or retired).
+   */
+  private List<Event> withRisk(Registered s, List<Event> events, Instant now) {
+    Registered n = (Registered) applied(s, events);
+    if (!n.claimed() || n.retired()) {
+      return events;
+    }
+    ChurnRisk risk = view(n).churnRisk();
+    if (!risk.worthStoring(n.journey().riskScore(), n.journey().riskFactors(), settings.churnRisk())) {
+      return events;
+    }
+    List<Event> all = new ArrayList<>(events.size() + 1);
+    all.addAll(events);
+    all.add(new ChurnRiskChanged(risk.score(), risk.factors(), now));
+    return all;
+  }
+
+  /** The state {@code events} lead to from {@code s}, before they are stored. */
+  private static DeviceState applied(DeviceState s, List<Event> events) {
+    DeviceState next = s;
+    for (Event e : events) {
+      next = apply(next, e);
+    }
+    return next;
+  }
+
   private void afterPersist(DeviceState state) {
     if (state instanceof Registered s) {
       armTimers(s);
@@ -548,14 +586,16 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
         timers.startSingleTimer(OFFLINE_TIMER, new Reconcile(), clock.realDelay(Duration.between(now, offlineAt)));
       }
     }
-    if (!timers.isTimerActive(MILESTONE_TIMER)) {
-      Instant next = TelemetryRules.nextStageChangeAt(s, now, settings);
-      if (next != null) {
-        // An end of life years away is looked at again every week (a timer cannot wait that long);
-        // a reconcile with nothing due only arms the timer again.
-        Duration delay = clock.realDelay(Duration.between(now, next));
-        timers.startSingleTimer(MILESTONE_TIMER, new Reconcile(), delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay);
-      }
+    if (!timers.isTimerActive(MILESTONE_TIMER) && s.claimed()) {
+      // The next stage change, on time; or else the next look at the churn risk, which time alone
+      // moves too (not more often than MIN_RECHECK in real time, however fast the clock runs). An
+      // end of life years away is looked at again within MAX_TIMER (a timer cannot wait that long).
+      Instant change = TelemetryRules.nextStageChangeAt(s, now, settings);
+      Duration recheck = clock.realDelay(settings.churnRisk().recheckEvery());
+      recheck = recheck.compareTo(MIN_RECHECK) < 0 ? MIN_RECHECK : recheck;
+      Duration delay = change == null ? recheck : clock.realDelay(Duration.between(now, change));
+      delay = delay.compareTo(recheck) > 0 ? recheck : delay;
+      timers.startSingleTimer(MILESTONE_TIMER, new Reconcile(), delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay);
     }
   }
 
@@ -569,7 +609,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   }
 
   private JourneyView journey(Registered s) {
-    return JourneyView.of(deviceId, s, clock.instant(), settings);
+    return JourneyView.of(deviceId, s, clock.instant(), settings, view(s).churnRisk());
   }
 
   private DeviceView view(Registered s) {

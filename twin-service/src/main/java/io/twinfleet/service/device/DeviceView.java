@@ -37,7 +37,8 @@ public record DeviceView(
     boolean working,
     boolean available,
     DecommissionReason decommissioned,
-    Uptimes uptime)
+    Uptimes uptime,
+    ChurnRisk churnRisk)
     implements DeviceTwin.ViewSubscriber {
 
   /**
@@ -84,7 +85,16 @@ public record DeviceView(
         working,
         working && !s.telemetry().inUse(),
         s.decommissioned(),
-        uptimes(s, stillOnline ? null : connectivitySince, now));
+        uptimes(s, stillOnline ? null : connectivitySince, now),
+        ChurnRisk.NONE)
+        .withChurnRisk(s, now, settings.churnRisk());
+  }
+
+  /** This view with the churn risk it shows (the risk is scored from the rest of the view). */
+  private DeviceView withChurnRisk(Registered s, Instant now, ChurnRiskSettings settings) {
+    return new DeviceView(deviceId, model, serial, registeredAt, heartbeatInterval, customerId, siteId, claimedAt, stage, stageSince,
+        activatedAt, online, lastSeen, connectivitySince, batteryPercent, batteryLow, firmwareVersion, inUse, faults, working, available,
+        decommissioned, uptime, ChurnRisk.of(s, this, now, settings));
   }
 
   /**

@@ -15,9 +15,11 @@ public record JourneyView(
     Instant claimedAt,
     Instant activatedAt,
     List<Stages.Transition> stageChanges,
-    List<Touchpoint> touchpoints) {
+    List<Touchpoint> touchpoints,
+    ChurnRisk churnRisk) {
 
-  static JourneyView of(String deviceId, Registered s, Instant now, DeviceSettings settings) {
+  /** {@code churnRisk}: as the device's view shows it now. */
+  static JourneyView of(String deviceId, Registered s, Instant now, DeviceSettings settings, ChurnRisk churnRisk) {
     List<Stages.Transition> changes = Stages.history(s.owner().claimedAt(), s.journey().activatedAt(), endOfLifeAt(s, now, settings), now);
     Stages.Transition last = changes.isEmpty() ? null : changes.get(changes.size() - 1);
     return new JourneyView(
@@ -30,7 +32,8 @@ public record JourneyView(
         s.owner().claimedAt(),
         s.journey().activatedAt(),
         changes,
-        s.journey().touchpoints());
+        s.journey().touchpoints(),
+        churnRisk);
   }
 
   /** When the device's life ended as stored, or as due but not stored yet; null if it has not. */

@@ -121,15 +121,20 @@ public final class TelemetryRules {
     }
     Instant next = s.activated() ? Stages.nextMilestone(s.journey().activatedAt(), now).orElse(null) : null;
     Instant endOfLife = endOfLifeAt(s, settings);
-    if (endOfLife != null && endOfLife.isAfter(now) && (next == null || endOfLife.isBefore(next))) {
-      next = endOfLife;
+    if (endOfLife != null && (next == null || endOfLife.isBefore(next))) {
+      next = endOfLife.isBefore(now) ? now : endOfLife; // due and not stored yet: at once
     }
     return next;
   }
 
-  /** When the claimed device's useful life ends by its model's settings, or null if it does not. */
+  /**
+   * When the claimed device's useful life ends by its model's settings, or null if it does not;
+   * never before its stored stage began (a setting moved into the past ends it as of its stage, so
+   * the stored history stays in order).
+   */
   static Instant endOfLifeAt(Registered s, DeviceSettings settings) {
-    return settings.lifetimes().endOfLifeAt(s.identity().model(), s.owner().claimedAt(), s.journey().activatedAt());
+    Instant end = settings.lifetimes().endOfLifeAt(s.identity().model(), s.owner().claimedAt(), s.journey().activatedAt());
+    return end == null || !end.isBefore(s.journey().stageSince()) ? end : s.journey().stageSince();
   }
 
   /**

@@ -9,6 +9,7 @@ import io.twinfleet.service.device.Validation.InvalidField;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -87,6 +88,25 @@ public final class JourneyQueries {
       return all.thenApply(done -> StageFunnel.ofRows(rows));
     }
     return journeys.funnelSlices(slices).thenApply(stored -> StageFunnel.sum(stored, filter.model()));
+  }
+
+  /**
+   * The {@code limit} devices at most risk in {@code stage} (null: every stage) scoring at least
+   * {@code minScore}, highest first, then by device id: the head of every bucket, read at once, merged.
+   */
+  public CompletionStage<List<JourneyRow>> atRisk(Stage stage, int minScore, int limit) {
+    Stage[] stages = stage == null ? StageFunnel.STAGES : new Stage[] {stage};
+    List<CompletableFuture<List<JourneyRow>>> heads = new ArrayList<>(stages.length * JourneyRepository.STAGE_BUCKETS);
+    for (Stage s : stages) {
+      for (int b = 0; b < JourneyRepository.STAGE_BUCKETS; b++) {
+        heads.add(journeys.riskPage(s.name(), b, Math.max(1, minScore), limit).toCompletableFuture());
+      }
+    }
+    return CompletableFuture.allOf(heads.toArray(CompletableFuture[]::new)).thenApply(done -> heads.stream()
+        .flatMap(h -> h.join().stream())
+        .sorted(Comparator.comparingInt(JourneyRow::riskScore).reversed().thenComparing(JourneyRow::deviceId))
+        .limit(limit)
+        .toList());
   }
 
   // ---- listing --------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ import org.apache.pekko.projection.eventsourced.EventEnvelope;
  * steps: first the slice's new funnel together with the changed rows themselves (one write, so
  * both or neither are stored), then the rows and their listings. A device row remembers the last
  * event it applied, so an event delivered again is not counted again; and a slice that starts
- * writes the rows stored with its funnel once more, in case it stopped between the two steps.
+ * writes the rows stored with its funnel once more, in case it stopped between the two steps. The
+ * funnel in memory changes only once its write succeeded.
  */
 public final class JourneyReadModel {
 
@@ -62,7 +63,11 @@ public final class JourneyReadModel {
   public CompletionStage<Void> start() {
     return repository.funnelSlice(slice).thenCompose(stored -> {
       funnel = StageFunnel.of(stored);
-      return stored.pending() == null ? CompletableFuture.completedFuture(null) : storeRows(decode(stored.pending()));
+      if (stored.pending() == null) {
+        return CompletableFuture.completedFuture(null);
+      }
+      List<Change> pending = decode(stored.pending());
+      return scheduleEndsOfLife(pending).thenCompose(scheduled -> storeRows(pending));
     });
   }
 
@@ -95,12 +100,17 @@ public final class JourneyReadModel {
       if (changes.isEmpty()) {
         return CompletableFuture.completedFuture(null);
       }
+      StageFunnel counted = funnel.copy();
       for (Change c : changes) {
-        funnel.count(c.before(), c.after());
+        counted.count(c.before(), c.after());
       }
-      return repository.saveFunnelSlice(slice, funnel.toSlice(encode(changes)))
-          .thenCompose(saved -> storeRows(changes))
-          .thenCompose(stored -> scheduleEndsOfLife(changes));
+      // Scheduling first (idempotent): a group whose rows are stored never needs it again.
+      return scheduleEndsOfLife(changes)
+          .thenCompose(scheduled -> repository.saveFunnelSlice(slice, counted.toSlice(encode(changes))))
+          .thenCompose(saved -> {
+            funnel = counted;
+            return storeRows(changes);
+          });
     });
   }
 

@@ -57,6 +57,14 @@ public final class StageFunnel {
     return funnel;
   }
 
+  /** An independent copy. */
+  StageFunnel copy() {
+    StageFunnel c = new StageFunnel();
+    counts.forEach((model, n) -> c.counts.put(model, n.clone()));
+    activation.forEach((model, h) -> c.activation.put(model, h.copy()));
+    return c;
+  }
+
   /** Counts a device's row going from {@code before} (null if it had none) to {@code after}. */
   void count(JourneyRow before, JourneyRow after) {
     String model = after.model();

@@ -71,6 +71,11 @@ class DeviceTwinTest {
     return new Reported(result.events(), (ReportOutcome) result.reply());
   }
 
+  /** The events other than churn risk scores (which the churn risk tests look at). */
+  private static List<Event> facts(List<Event> events) {
+    return events.stream().filter(e -> !(e instanceof ChurnRiskChanged)).toList();
+  }
+
   private Reading heartbeat() {
     return new Reading("dev-1", clock.instant(), null, null, null, null);
   }
@@ -119,7 +124,7 @@ class DeviceTwinTest {
     var claim = twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r));
     assertEquals(List.of(
         new DeviceClaimed("cust-1", "site-1", "thermostat-t3", START),
-        new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, START)), claim.events());
+        new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, START)), facts(claim.events()));
     DeviceView v = assertInstanceOf(Accepted.class, claim.reply()).view();
     assertEquals(Stage.ONBOARDING, v.stage());
     assertEquals("cust-1", v.customerId());
@@ -179,7 +184,7 @@ class DeviceTwinTest {
 
     clock.advance(Duration.ofSeconds(1));
     assertFalse(view().online(), "the view is offline from the deadline, before the event is stored");
-    assertEquals(List.of(new WentOffline(lastReport.plus(OFFLINE_AFTER))), twin.runCommand(new Reconcile()).events());
+    assertEquals(List.of(new WentOffline(lastReport.plus(OFFLINE_AFTER))), facts(twin.runCommand(new Reconcile()).events()));
     DeviceView v = view();
     assertFalse(v.online());
     assertFalse(v.working());
@@ -187,7 +192,7 @@ class DeviceTwinTest {
 
     clock.advance(Duration.ofMinutes(30));
     Instant back = clock.instant();
-    assertEquals(List.of(new CameOnline(back)), report(heartbeat()).events());
+    assertEquals(List.of(new CameOnline(back)), facts(report(heartbeat()).events()));
     assertTrue(view().online());
   }
 
@@ -197,7 +202,7 @@ class DeviceTwinTest {
     Instant lastReport = clock.instant();
     report(heartbeat());
     clock.advance(Duration.ofHours(2));
-    assertEquals(List.of(new WentOffline(lastReport.plus(OFFLINE_AFTER)), new CameOnline(clock.instant())), report(heartbeat()).events());
+    assertEquals(List.of(new WentOffline(lastReport.plus(OFFLINE_AFTER)), new CameOnline(clock.instant())), facts(report(heartbeat()).events()));
   }
 
   // ---- telemetry facts ------------------------------------------------------------------------
@@ -224,11 +229,11 @@ class DeviceTwinTest {
     assertEquals(List.of(new FirmwareChanged("1.0.0", "1.1.0", t)),
         report(new Reading("dev-1", t, null, "1.1.0", null, null)).events());
     assertEquals(List.of(new FaultRaised("E42", Severity.CRITICAL, t)),
-        report(new Reading("dev-1", t, null, null, null, List.of(new Reading.ReportedFault("E42", Severity.CRITICAL)))).events());
+        facts(report(new Reading("dev-1", t, null, null, null, List.of(new Reading.ReportedFault("E42", Severity.CRITICAL)))).events()));
     DeviceView faulty = view();
     assertEquals(1, faulty.faults().size());
     assertFalse(faulty.working(), "a critical fault stops the device working");
-    assertEquals(List.of(new FaultCleared("E42", t)), report(new Reading("dev-1", t, null, null, null, List.of())).events());
+    assertEquals(List.of(new FaultCleared("E42", t)), facts(report(new Reading("dev-1", t, null, null, null, List.of())).events()));
     assertEquals(List.of(new UsageStarted(t)), report(new Reading("dev-1", t, null, null, true, null)).events());
     DeviceView busy = view();
     assertTrue(busy.working());
@@ -417,15 +422,98 @@ class DeviceTwinTest {
     assertEquals(ErrorCode.FAILED_PRECONDITION, assertInstanceOf(Rejected.class, reclaim.reply()).code());
   }
 
+  @Test
+  void anEndOfSupportMovedIntoThePastEndsTheLifeAsOfTheStoredStageNotBeforeIt() {
+    Instant claimed = START;
+    Instant activated = START.plus(Duration.ofHours(1));
+    DeviceState s = DeviceState.UNREGISTERED;
+    for (Event e : List.of(
+        new DeviceRegistered("thermostat-t3", "SN-1", Duration.ofMinutes(5), "1.0.0", START),
+        new DeviceClaimed("cust-1", "site-1", "thermostat-t3", claimed),
+        new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, claimed),
+        new DeviceActivated(activated),
+        new StageChanged(Stage.ONBOARDING, Stage.DAY_30, activated),
+        new StageChanged(Stage.DAY_30, Stage.DAY_60, activated.plus(Duration.ofDays(30))))) {
+      s = DeviceTwin.apply(s, e);
+    }
+    DeviceSettings supportEndedLongAgo = settingsWith(new Lifetimes.ModelLife(activated.plus(Duration.ofDays(10)), null));
+    assertEquals(List.of(new StageChanged(Stage.DAY_60, Stage.END_OF_LIFE, activated.plus(Duration.ofDays(30)))),
+        TelemetryRules.stageChanges((DeviceState.Registered) s, activated.plus(Duration.ofDays(50)), supportEndedLongAgo));
+  }
+
+  // ---- churn risk -----------------------------------------------------------------------------
+
+  private static List<ChurnRisk.Factor> factors(ChurnRisk risk) {
+    return risk.factors().stream().map(ChurnRisk.Scored::factor).toList();
+  }
+
+  private static ChurnRiskChanged stored(List<Event> events) {
+    return events.stream().filter(e -> e instanceof ChurnRiskChanged).map(e -> (ChurnRiskChanged) e).findFirst().orElse(null);
+  }
+
+  @Test
+  void aNewCustomerCarriesTheRiskOfTheStageAndOfASlowOnboarding() {
+    register();
+    assertEquals(ChurnRisk.NONE, view().churnRisk(), "no customer, no churn");
+    var claim = twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r));
+    assertEquals(new ChurnRiskChanged(6, List.of(new ChurnRisk.Scored(ChurnRisk.Factor.STAGE, 6, Stage.ONBOARDING.ordinal())), START),
+        stored(claim.events()), "ONBOARDING weighs 0.6 of 10");
+    clock.advance(Duration.ofDays(4)); // onboarding for 4 days: (4 - 1) / (7 - 1) of 10 points
+    ChurnRisk slow = view().churnRisk();
+    assertEquals(11, slow.score());
+    assertEquals(List.of(ChurnRisk.Factor.STAGE, ChurnRisk.Factor.ONBOARDING_TIME), factors(slow));
+    assertEquals(5, slow.factors().get(1).points());
+    var recheck = twin.runCommand(new Reconcile());
+    assertEquals(11, stored(recheck.events()).score(), "time alone moved it by 5 and added a factor: stored");
+  }
+
+  @Test
+  void faultsFlappingAndSupportContactsAddTheirPointsAndTheTopThreeAreGiven() {
+    registerAndClaim();
+    report(heartbeat());
+    Instant t = clock.instant();
+    var fault = report(new Reading("dev-1", t, null, null, null, List.of(new Reading.ReportedFault("E42", Severity.CRITICAL))));
+    assertEquals(25, stored(fault.events()).score(), "a critical fault is all 20 of its points, DAY_30 5");
+    for (int i = 0; i < 5; i++) { // five disconnects within a day
+      clock.advance(OFFLINE_AFTER.plus(Duration.ofMinutes(1)));
+      twin.runCommand(new Reconcile());
+      report(heartbeat());
+    }
+    assertEquals(TouchpointAnswer.class, touchpoint("c-1", TouchpointKind.COMPLAINT, "", null).getClass());
+    assertEquals(TouchpointAnswer.class, touchpoint("c-2", TouchpointKind.SUPPORT_CONTACT, "", null).getClass());
+    ChurnRisk risk = view().churnRisk();
+    // 5 minutes offline in 55 of life: uptime 90.9%, (0.99 - 0.909) / (0.99 - 0.90) of 30 points
+    assertEquals(List.of(ChurnRisk.Factor.UPTIME, ChurnRisk.Factor.FAULTS, ChurnRisk.Factor.FLAPPING), factors(risk), risk.toString());
+    int uptimePoints = risk.factors().get(0).points();
+    assertEquals(27, uptimePoints);
+    assertEquals(List.of(20, 15), List.of(risk.factors().get(1).points(), risk.factors().get(2).points()), "flapping is full at 5 disconnects");
+    assertEquals(uptimePoints + 20 + 15 + 15 + 5, risk.score(), 1, "support contacts are full too (a complaint counts twice), DAY_30 adds 5");
+    assertEquals("uptime 90.9% over the last 30 days", ChurnRisk.reason(ChurnRisk.Factor.UPTIME, risk.factors().get(0).measure(), Stage.DAY_30));
+  }
+
+  @Test
+  void aHeartbeatThatChangesNothingStoresNoRiskAndARetiredDeviceHasNone() {
+    registerAndClaim();
+    report(heartbeat());
+    clock.advance(Duration.ofMinutes(1));
+    assertTrue(report(heartbeat()).hasNoEvents());
+    twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.CHURNED, r));
+    assertEquals(ChurnRisk.NONE, view().churnRisk());
+  }
+
   // ---- end of life by time --------------------------------------------------------------------
 
   /** A twin whose model "thermostat-t3" lives 100 days in service, or whose support ended before START. */
   private void withLifetime(Lifetimes.ModelLife life) {
+    twin = EventSourcedBehaviorTestKit.create(testKit.system(), DeviceTwin.create("dev-1", settingsWith(life), ServiceClock.accelerated(clock, 1), null));
+  }
+
+  /** The default settings, with the model "thermostat-t3" living as {@code life} says. */
+  private static DeviceSettings settingsWith(Lifetimes.ModelLife life) {
     DeviceSettings d = SETTINGS;
-    DeviceSettings settings = new DeviceSettings(d.defaultHeartbeatInterval(), d.offlineAfterHeartbeats(), d.batteryLowBelow(),
+    return new DeviceSettings(d.defaultHeartbeatInterval(), d.offlineAfterHeartbeats(), d.batteryLowBelow(),
         d.batteryRecoveredAbove(), d.checkpointInterval(), d.maxClockSkew(), d.maxReadingAge(), d.snapshotEvery(), d.projectionTags(),
-        new Lifetimes(java.util.Map.of("thermostat-t3", life), null));
-    twin = EventSourcedBehaviorTestKit.create(testKit.system(), DeviceTwin.create("dev-1", settings, ServiceClock.accelerated(clock, 1), null));
+        new Lifetimes(java.util.Map.of("thermostat-t3", life), null), d.churnRisk());
   }
 
   private static List<Stages.Transition> stageChanges(List<Event> events) {
@@ -445,7 +533,7 @@ class DeviceTwinTest {
     var due = twin.runCommand(new Reconcile());
     stored.addAll(due.events());
     assertEquals(new StageChanged(Stage.MATURE, Stage.END_OF_LIFE, activated.plus(Duration.ofDays(100))),
-        due.events().get(due.events().size() - 1), "at the exact end, after the milestones before it");
+        facts(due.events()).get(facts(due.events()).size() - 1), "at the exact end, after the milestones before it");
 
     clock.advance(Duration.ofDays(1));
     var still = report(battery(80));
@@ -471,8 +559,11 @@ class DeviceTwinTest {
   @Test
   void aDeviceClaimedAfterItsModelsSupportEndedIsAtEndOfLifeFromTheClaim() {
     withLifetime(new Lifetimes.ModelLife(START.minus(Duration.ofDays(1)), null));
-    registerAndClaim();
-    assertEquals(List.of(new StageChanged(Stage.ONBOARDING, Stage.END_OF_LIFE, START)), twin.runCommand(new Reconcile()).events());
+    register();
+    var claim = twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r));
+    assertEquals(List.of(Stage.ONBOARDING, Stage.END_OF_LIFE),
+        facts(claim.events()).stream().filter(e -> e instanceof StageChanged).map(e -> ((StageChanged) e).to()).toList(), "stored with the claim");
+    assertTrue(twin.runCommand(new Reconcile()).hasNoEvents());
     clock.advance(Duration.ofHours(2));
     assertEquals(List.of(new CameOnline(clock.instant()), new DeviceActivated(clock.instant())), report(heartbeat()).events(),
         "activated without a stage change");
@@ -489,7 +580,7 @@ class DeviceTwinTest {
     assertEquals(List.of(
         new CameOnline(clock.instant()),
         new StageChanged(Stage.ONBOARDING, Stage.END_OF_LIFE, START.plus(Duration.ofDays(3))),
-        new DeviceActivated(clock.instant())), report(heartbeat()).events());
+        new DeviceActivated(clock.instant())), facts(report(heartbeat()).events()));
   }
 
   // ---- journey --------------------------------------------------------------------------------

@@ -57,7 +57,11 @@ class EventSerializationTest {
       new UsageEnded(T),
       new TelemetryCheckpointed(T, 64, true, T),
       new DeviceDecommissioned("cust-7", DecommissionReason.REPLACED, T),
-      new TouchpointRecorded("tp-1", TouchpointKind.DAY_30_CHECKIN, "Happy so far; asked about\nthe app.", T.minusSeconds(3600), T));
+      new TouchpointRecorded("tp-1", TouchpointKind.DAY_30_CHECKIN, "Happy so far; asked about\nthe app.", T.minusSeconds(3600), T),
+      new ChurnRiskChanged(42, List.of(
+          new ChurnRisk.Scored(ChurnRisk.Factor.UPTIME, 20, 0.9567),
+          new ChurnRisk.Scored(ChurnRisk.Factor.FLAPPING, 12, 4),
+          new ChurnRisk.Scored(ChurnRisk.Factor.STAGE, 5, 2)), T));
 
   /** A twin that registered, was claimed, reported, raised a fault and was checkpointed. */
   static DeviceState sampleState() {
@@ -89,9 +93,11 @@ class EventSerializationTest {
         new TouchpointRecorded("tp-2", TouchpointKind.COMPLAINT, "", T.plusSeconds(5000), T.plusSeconds(5000)));
   }
 
-  /** The same twin at the end of its model's life, then decommissioned a day later. */
+  /** The same twin with a stored churn risk, at the end of its model's life, then decommissioned a day later. */
   static DeviceState sampleStateRetiredAfterItsEndOfLife() {
     return applied(sampleStateWithTouchpoints(),
+        new ChurnRiskChanged(37, List.of(new ChurnRisk.Scored(ChurnRisk.Factor.FAULTS, 20, 2), new ChurnRisk.Scored(ChurnRisk.Factor.STAGE, 5, 2)),
+            T.plusSeconds(5000)),
         new StageChanged(Stage.DAY_30, Stage.END_OF_LIFE, T.plusSeconds(6000)),
         new DeviceDecommissioned("cust-7", DecommissionReason.REPLACED, T.plusSeconds(6000 + 86_400)));
   }
@@ -112,7 +118,7 @@ class EventSerializationTest {
       new StoredSnapshot("state-v2.txt", sampleStateWithOfflineHistory()),
       // v3: touchpoints
       new StoredSnapshot("state-v3.txt", sampleStateWithTouchpoints()),
-      // v4: when it was retired, apart from when its stage began
+      // v4: when it was retired, apart from when its stage began; the churn risk last stored
       new StoredSnapshot("state-v4.txt", sampleStateRetiredAfterItsEndOfLife()));
 
   @AfterAll

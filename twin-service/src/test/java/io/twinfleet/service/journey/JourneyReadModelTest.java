@@ -11,7 +11,9 @@ import io.twinfleet.persistence.readmodel.JourneyRepository;
 import io.twinfleet.persistence.readmodel.JourneyRepository.JourneyRow;
 import io.twinfleet.persistence.testing.CassandraExtension;
 import io.twinfleet.persistence.testing.TestKeyspace;
+import io.twinfleet.service.device.ChurnRisk;
 import io.twinfleet.service.device.DeviceTwin;
+import io.twinfleet.service.device.DeviceTwin.ChurnRiskChanged;
 import io.twinfleet.service.device.Lifetimes;
 import java.util.concurrent.CompletableFuture;
 import io.twinfleet.service.device.DeviceTwin.DeviceActivated;
@@ -244,5 +246,38 @@ class JourneyReadModelTest {
     assertEquals(Map.of(
         "e-1", List.of(T0.plus(Duration.ofHours(1)).plus(Duration.ofDays(100))),
         "e-2", List.of(T0.plus(Duration.ofDays(500)))), scheduled, "a model without limits has nothing to schedule");
+  }
+
+  @Test
+  void riskScoresListDevicesHighestFirstUnderTheirStageUntilTheyAreRetired() throws Exception {
+    JourneyReadModel model = started(5);
+    Events events = new Events()
+        .claimed("r-1", "cust-r", "site-r", "lock-r", Duration.ofHours(1))
+        .claimed("r-2", "cust-r", "site-r", "lock-r", Duration.ofHours(1))
+        .claimed("r-3", "cust-r", "site-r", "lock-r", null);
+    events.add("r-1", new ChurnRiskChanged(40, List.of(new ChurnRisk.Scored(ChurnRisk.Factor.UPTIME, 35, 0.93)), T0));
+    events.add("r-2", new ChurnRiskChanged(70, List.of(new ChurnRisk.Scored(ChurnRisk.Factor.FAULTS, 20, 2)), T0));
+    events.add("r-3", new ChurnRiskChanged(6, List.of(new ChurnRisk.Scored(ChurnRisk.Factor.STAGE, 6, 1)), T0));
+    join(model.process(events.take()));
+    JourneyQueries queries = new JourneyQueries(journeys, customers, 4);
+
+    assertEquals(List.of("r-2", "r-1"), ids(join(queries.atRisk(Stage.DAY_30, 10, 10))));
+    assertEquals(List.of("r-2", "r-1", "r-3"), ids(join(queries.atRisk(null, 0, 10))).stream().filter(id -> id.startsWith("r-")).toList());
+    assertEquals(List.of("r-2"), ids(join(queries.atRisk(null, 50, 10))));
+    assertEquals(List.of("r-2"), ids(join(queries.atRisk(Stage.DAY_30, 0, 1))), "limit");
+    JourneyRow r2 = join(queries.atRisk(Stage.DAY_30, 50, 1)).get(0);
+    assertEquals("FAULTS:20:2.0", r2.riskFactors());
+
+    events.add("r-1", new DeviceActivated(T0)); // numbering only: r-1 has applied 5 events, this is its 6th
+    events.take();
+    join(model.process(List.of(
+        EventEnvelope.create(Offset.sequence(40), PersistenceId.of("Device", "r-1").id(), 7, new ChurnRiskChanged(45, List.of(), T0), 0L),
+        EventEnvelope.create(Offset.sequence(41), PersistenceId.of("Device", "r-1").id(), 8,
+            new StageChanged(Stage.DAY_30, Stage.DAY_60, T0.plus(Duration.ofDays(30))), 0L),
+        EventEnvelope.create(Offset.sequence(42), PersistenceId.of("Device", "r-2").id(), 7,
+            new DeviceTwin.DeviceDecommissioned("cust-r", io.twinfleet.service.device.DecommissionReason.CHURNED, T0), 0L))));
+    assertEquals(List.of(), ids(join(queries.atRisk(Stage.DAY_30, 1, 10))), "r-1 moved on, r-2 retired");
+    assertEquals(List.of("r-1"), ids(join(queries.atRisk(Stage.DAY_60, 1, 10))));
+    assertEquals(45, join(queries.atRisk(Stage.DAY_60, 1, 10)).get(0).riskScore(), "listed once, at its new score");
   }
 }

@@ -29,7 +29,7 @@ class JourneyRowsTest {
     assertNull(JourneyRows.apply(null, "d-1", 2, new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, T0)), "no row before the claim");
 
     JourneyRow claimed = JourneyRows.apply(null, "d-1", 2, new DeviceClaimed("c-1", "s-1", "lock", T0));
-    assertEquals(new JourneyRow("d-1", "c-1", "s-1", "lock", null, null, T0, null, false, 2), claimed);
+    assertEquals(new JourneyRow("d-1", "c-1", "s-1", "lock", null, null, T0, null, false, 0, null, null, 2), claimed);
 
     JourneyRow onboarding = JourneyRows.apply(claimed, "d-1", 3, new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, T0));
     assertEquals("ONBOARDING", onboarding.stage());
@@ -38,7 +38,7 @@ class JourneyRowsTest {
     Instant activation = T0.plus(Duration.ofHours(5));
     JourneyRow activated = JourneyRows.apply(onboarding, "d-1", 4, new DeviceActivated(activation));
     JourneyRow day30 = JourneyRows.apply(activated, "d-1", 5, new StageChanged(Stage.ONBOARDING, Stage.DAY_30, activation));
-    assertEquals(new JourneyRow("d-1", "c-1", "s-1", "lock", "DAY_30", activation, T0, activation, false, 5), day30);
+    assertEquals(new JourneyRow("d-1", "c-1", "s-1", "lock", "DAY_30", activation, T0, activation, false, 0, null, null, 5), day30);
 
     JourneyRow moved = JourneyRows.apply(day30, "d-1", 6, new DeviceMoved("c-1", "s-1", "s-2", activation));
     assertEquals("s-2", moved.siteId());
@@ -49,7 +49,7 @@ class JourneyRowsTest {
 
   @Test
   void anEventTheRowHasAppliedChangesNothing() {
-    JourneyRow row = new JourneyRow("d-1", "c-1", "s-1", "lock", "DAY_30", T0, T0, T0, false, 5);
+    JourneyRow row = new JourneyRow("d-1", "c-1", "s-1", "lock", "DAY_30", T0, T0, T0, false, 0, null, null, 5);
     assertSame(row, JourneyRows.apply(row, "d-1", 5, new StageChanged(Stage.DAY_30, Stage.DAY_60, T0)));
     assertSame(row, JourneyRows.apply(row, "d-1", 3, new DeviceMoved("c-1", "s-1", "s-9", T0)));
   }

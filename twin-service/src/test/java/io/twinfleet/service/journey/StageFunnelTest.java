@@ -15,7 +15,7 @@ class StageFunnelTest {
   private static final Instant CLAIM = Instant.parse("2026-03-01T10:00:00Z");
 
   private static JourneyRow row(String id, String model, String stage, Instant activatedAt) {
-    return new JourneyRow(id, "c-1", "s-1", model, stage, CLAIM, CLAIM, activatedAt, false, 1);
+    return new JourneyRow(id, "c-1", "s-1", model, stage, CLAIM, CLAIM, activatedAt, false, 0, null, null, 1);
   }
 
   @Test

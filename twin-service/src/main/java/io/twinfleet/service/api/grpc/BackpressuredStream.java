@@ -52,16 +52,27 @@ final class BackpressuredStream<T, P> {
       if (ended.get()) {
         return;
       }
-      if (error != null) {
-        end();
-        out.onError(GrpcErrors.from(error));
-      } else if (next.isEmpty()) {
-        end();
-        out.onCompleted();
-      } else {
-        out.onNext(toProto.apply(next.get()));
-        pulling.set(false);
-        pump();
+      try {
+        if (error != null) {
+          end();
+          out.onError(GrpcErrors.from(error));
+        } else if (next.isEmpty()) {
+          end();
+          out.onCompleted();
+        } else {
+          out.onNext(toProto.apply(next.get()));
+          pulling.set(false);
+          pump();
+        }
+      } catch (RuntimeException e) { // the call went away meanwhile, or an element would not convert
+        if (!ended.get()) {
+          end();
+          try {
+            out.onError(GrpcErrors.from(e));
+          } catch (RuntimeException alreadyClosed) {
+            // nothing left to tell
+          }
+        }
       }
     }, executor);
   }

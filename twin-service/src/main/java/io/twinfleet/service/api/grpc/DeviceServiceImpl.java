@@ -112,7 +112,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
     String after;
     try {
       customer = Validation.id("customer_id", req.getCustomerId());
-      pageSize = Paging.pageSize(req.getPageSize());
+      pageSize = Paging.pageSize("page_size", req.getPageSize());
       after = pageToken(req.getPageToken());
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));

@@ -6,6 +6,8 @@ import io.twinfleet.protocol.v1.DeviceJourney;
 import io.twinfleet.protocol.v1.GetDeviceJourneyRequest;
 import io.twinfleet.protocol.v1.GetStageFunnelRequest;
 import io.twinfleet.protocol.v1.JourneyServiceGrpc;
+import io.twinfleet.protocol.v1.ListAtRiskRequest;
+import io.twinfleet.protocol.v1.ListAtRiskResponse;
 import io.twinfleet.protocol.v1.ListDevicesByStageRequest;
 import io.twinfleet.protocol.v1.ListDevicesByStageResponse;
 import io.twinfleet.protocol.v1.RecordTouchpointRequest;
@@ -107,7 +109,7 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
   public void listDevicesByStage(ListDevicesByStageRequest req, StreamObserver<ListDevicesByStageResponse> out) {
     try {
       Filter filter = filter(req.getStage(), req.getSiteId(), req.getCustomerId(), req.getModel());
-      int pageSize = Paging.pageSize(req.getPageSize());
+      int pageSize = Paging.pageSize("page_size", req.getPageSize());
       queries.list(filter, pageSize, req.getPageToken()).whenComplete((page, error) -> {
         if (error != null) {
           out.onError(GrpcErrors.from(error));
@@ -153,6 +155,28 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
       }
       var changes = stageChanges.changes(stages, req.getResumeToken(), req.getFromBeginning());
       BackpressuredStream.run(system, changes, (ServerCallStreamObserver<StageChangeEvent>) out, ProtoMapping::toProto);
+    } catch (InvalidField e) {
+      out.onError(GrpcErrors.from(e));
+    }
+  }
+
+  @Override
+  public void listAtRisk(ListAtRiskRequest req, StreamObserver<ListAtRiskResponse> out) {
+    try {
+      Stage stage = req.getStage() == io.twinfleet.protocol.v1.Stage.STAGE_UNSPECIFIED ? null : ProtoMapping.stage("stage", req.getStage(), false);
+      if (req.getMinScore() < 0 || req.getMinScore() > 100) {
+        throw new InvalidField("min_score", req.getMinScore() + " is outside 0..100");
+      }
+      int limit = Paging.pageSize("limit", req.getLimit());
+      queries.atRisk(stage, req.getMinScore(), limit).whenComplete((rows, error) -> {
+        if (error != null) {
+          out.onError(GrpcErrors.from(error));
+          return;
+        }
+        ListAtRiskResponse.Builder b = ListAtRiskResponse.newBuilder();
+        rows.forEach(row -> b.addDevices(ProtoMapping.toAtRisk(row)));
+        respond(out, b.build());
+      });
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }

@@ -3,8 +3,11 @@ package io.twinfleet.service.api.grpc;
 import com.google.protobuf.Timestamp;
 import io.twinfleet.persistence.readmodel.JourneyRepository.JourneyRow;
 import io.twinfleet.protocol.v1.ActivationTimes;
+import io.twinfleet.protocol.v1.AtRiskDevice;
 import io.twinfleet.protocol.v1.Device;
 import io.twinfleet.protocol.v1.DeviceStage;
+import io.twinfleet.protocol.v1.RiskFactor;
+import io.twinfleet.protocol.v1.RiskFactorKind;
 import io.twinfleet.protocol.v1.StageChangeEvent;
 import io.twinfleet.protocol.v1.StageCount;
 import io.twinfleet.protocol.v1.DeviceJourney;
@@ -13,6 +16,7 @@ import io.twinfleet.protocol.v1.FaultSet;
 import io.twinfleet.protocol.v1.ReportedFault;
 import io.twinfleet.protocol.v1.StageChange;
 import io.twinfleet.protocol.v1.Uptime;
+import io.twinfleet.service.device.ChurnRisk;
 import io.twinfleet.service.device.DecommissionReason;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceState.OpenFault;
@@ -98,6 +102,24 @@ final class ProtoMapping {
         b.setUptime30D(uptime(u.last30d()));
       }
       b.setUptimeSinceActivation(uptime(u.sinceActivation()));
+    }
+    if (v.churnRisk().at() != null) {
+      b.setChurnRisk(toProto(v.churnRisk(), v.stage(), false));
+    }
+    return b.build();
+  }
+
+  /** {@code stored}: the risk as a twin stored it, with when; otherwise scored as asked, so its time adds nothing. */
+  static io.twinfleet.protocol.v1.ChurnRisk toProto(ChurnRisk risk, Stage stage, boolean stored) {
+    io.twinfleet.protocol.v1.ChurnRisk.Builder b = io.twinfleet.protocol.v1.ChurnRisk.newBuilder().setScore(risk.score());
+    if (stored) {
+      b.setScoredAt(timestamp(risk.at()));
+    }
+    for (ChurnRisk.Scored f : risk.factors()) {
+      b.addFactors(RiskFactor.newBuilder()
+          .setKind(RiskFactorKind.valueOf("RISK_" + f.factor().name()))
+          .setPoints(f.points())
+          .setReason(ChurnRisk.reason(f.factor(), f.measure(), stage)));
     }
     return b.build();
   }
@@ -203,6 +225,9 @@ final class ProtoMapping {
     for (Touchpoint t : j.touchpoints()) {
       b.addTouchpoints(toProto(t));
     }
+    if (j.churnRisk().at() != null) {
+      b.setChurnRisk(toProto(j.churnRisk(), j.stage(), false));
+    }
     return b.build();
   }
 
@@ -252,6 +277,18 @@ final class ProtoMapping {
       b.setActivatedAt(timestamp(r.activatedAt()));
     }
     return b.build();
+  }
+
+  static AtRiskDevice toAtRisk(JourneyRow r) {
+    Stage stage = Stage.valueOf(r.stage());
+    return AtRiskDevice.newBuilder()
+        .setDeviceId(r.deviceId())
+        .setCustomerId(r.customerId())
+        .setSiteId(r.siteId())
+        .setModel(r.model())
+        .setStage(io.twinfleet.protocol.v1.Stage.valueOf(r.stage()))
+        .setChurnRisk(toProto(new ChurnRisk(r.riskScore(), ChurnRisk.decode(r.riskFactors()), r.riskAt()), stage, true))
+        .build();
   }
 
   static io.twinfleet.protocol.v1.StageFunnel toProto(StageFunnel f) {

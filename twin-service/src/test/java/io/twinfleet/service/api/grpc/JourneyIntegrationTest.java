@@ -181,6 +181,26 @@ class JourneyIntegrationTest {
     assertEquals(Set.of("lock-2"), listed(ListDevicesByStageRequest.newBuilder().setStage(Stage.ONBOARDING).setCustomerId("cust-1").build()));
     assertEquals(Set.of("lock-0", "cam-3", "cam-5"), listed(ListDevicesByStageRequest.newBuilder().setSiteId("home-0").build()));
 
+    // Every claimed device still in service has a stored risk (a new customer's stage alone is one);
+    // the list is highest first and leaves the retired device out.
+    Set<String> inService = Set.of("lock-0", "lock-1", "lock-2", "cam-3", "cam-5", "old-6");
+    await("every device in service is listed at risk", Duration.ofSeconds(20), () -> new TreeSet<>(journeys()
+        .listAtRisk(ListAtRiskRequest.getDefaultInstance()).getDevicesList().stream().map(AtRiskDevice::getDeviceId).toList())
+        .equals(inService));
+    List<AtRiskDevice> risky = journeys().listAtRisk(ListAtRiskRequest.getDefaultInstance()).getDevicesList();
+    for (int i = 1; i < risky.size(); i++) {
+      assertTrue(risky.get(i - 1).getChurnRisk().getScore() >= risky.get(i).getChurnRisk().getScore(), risky.toString());
+    }
+    risky.forEach(d -> assertFalse(d.getChurnRisk().getFactors(0).getReason().isEmpty()));
+    await("the never-activated devices are listed under ONBOARDING", Duration.ofSeconds(20), () -> journeys()
+        .listAtRisk(ListAtRiskRequest.newBuilder().setStage(Stage.ONBOARDING).build()).getDevicesList().stream()
+        .map(AtRiskDevice::getDeviceId).collect(java.util.stream.Collectors.toSet()).equals(Set.of("lock-2", "cam-5")));
+    ChurnRisk stalled = devices().getDevice(GetDeviceRequest.newBuilder().setDeviceId("lock-2").build()).getChurnRisk();
+    assertEquals(List.of(RiskFactorKind.RISK_ONBOARDING_TIME, RiskFactorKind.RISK_STAGE),
+        stalled.getFactorsList().stream().map(RiskFactor::getKind).toList(), "claimed three months ago, never reported");
+    assertEquals(16, stalled.getScore(), "onboarding time in full (10) and ONBOARDING (6)");
+    assertEquals(1, journeys().listAtRisk(ListAtRiskRequest.newBuilder().setLimit(1).build()).getDevicesCount());
+
     // The stream before the restart and the one resumed after it: every stored change once, in order per device.
     await("the resumed watch has every change", Duration.ofSeconds(20), () -> before.events.size() + after.events.size() >= 26);
     Map<String, List<Stage>> watched = new LinkedHashMap<>();
@@ -210,6 +230,9 @@ class JourneyIntegrationTest {
         WatchStageChangesRequest.newBuilder().setResumeToken("nonsense").build()).hasNext());
     assertInvalid("from_beginning", () -> journeys().watchStageChanges(
         WatchStageChangesRequest.newBuilder().setResumeToken("x").setFromBeginning(true).build()).hasNext());
+    assertInvalid("min_score", () -> journeys().listAtRisk(ListAtRiskRequest.newBuilder().setMinScore(101).build()));
+    assertInvalid("limit", () -> journeys().listAtRisk(ListAtRiskRequest.newBuilder().setLimit(-1).build()));
+    assertInvalid("stage", () -> journeys().listAtRisk(ListAtRiskRequest.newBuilder().setStage(Stage.UNCLAIMED).build()));
     assertInvalid("stages[0]", () -> journeys().watchStageChanges(
         WatchStageChangesRequest.newBuilder().addStages(Stage.STAGE_UNSPECIFIED).build()).hasNext());
   }
