@@ -136,6 +136,7 @@ public final class LoadTest implements Callable<Integer> {
       Long heapBefore = serverPid == null ? null : ServerHeap.usedAfterFullGc(serverPid);
       RunStats stats = new RunStats(fleet);
       Referee.Verdict verdict;
+      JourneyReferee.Result journeyResult;
       try (Simulation sim = new Simulation(fleet, time, channels, batch, inFlight, stats)) {
         sim.start();
         sim.sampleGets(getRate);
@@ -164,6 +165,11 @@ public final class LoadTest implements Callable<Integer> {
         out.println("Freezing the fleet: no more changes, devices on line keep reporting; waiting for acks and decommissions...");
         sim.freeze(Duration.ofMinutes(2));
         verdict = referee(sim, time, channels.get(0), stats);
+        JourneyReferee.Result journeys = journeyReferee(fleet, time, channels.get(0), stats);
+        result.put("journeys", ordered("models", journeys.models(), "devices_counted", journeys.devicesCounted(),
+            "devices_listed", journeys.devicesListed(), "journeys_checked", journeys.journeysChecked(), "mismatches", journeys.mismatches().size()));
+        verdict = verdict.with(journeys.mismatches());
+        journeyResult = journeys;
         result.put("referee", verdictJson(verdict));
         result.put("truth", ordered("fleet_uptime", fleet.fleetUptime(time.nowMillis()), "readings_sent", fleet.readings()));
         result.put("errors", stats.errors());
@@ -176,7 +182,7 @@ public final class LoadTest implements Callable<Integer> {
           result.put("baselines", baselines(fleet, time, channels, baselineLength, result));
         }
       }
-      summary(result, verdict);
+      summary(result, verdict, journeyResult);
       ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
           .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
       Files.writeString(json, mapper.writeValueAsString(result));
@@ -270,6 +276,19 @@ public final class LoadTest implements Callable<Integer> {
     return v;
   }
 
+  /** The journey read models of this run's devices: funnel and lists per model, and a sample of journeys. */
+  private JourneyReferee.Result journeyReferee(Fleet fleet, ServiceTime time, ManagedChannel channel, RunStats stats) throws InterruptedException {
+    if (verify.equals("none")) {
+      return JourneyReferee.Result.none();
+    }
+    out.println("Refereeing the journey read models: funnel and stage lists per model, a sample of journeys...");
+    JourneyReferee referee = new JourneyReferee(fleet, time, channel, Referee.tolerance(time, stats), JourneyReferee.lag(time));
+    return referee.verify(JOURNEY_SAMPLE, Duration.ofSeconds(90));
+  }
+
+  /** Journeys the referee reads one by one, spread over the fleet. */
+  private static final int JOURNEY_SAMPLE = 200;
+
   private Map<String, Object> verdictJson(Referee.Verdict v) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("checked", v.checked());
@@ -337,7 +356,7 @@ public final class LoadTest implements Callable<Integer> {
   }
 
   @SuppressWarnings("unchecked")
-  private void summary(Map<String, Object> result, Referee.Verdict v) {
+  private void summary(Map<String, Object> result, Referee.Verdict v, JourneyReferee.Result journeys) {
     out.println();
     out.println("== Summary ==");
     Map<String, Object> prov = (Map<String, Object>) result.get("provisioning");
@@ -372,6 +391,10 @@ public final class LoadTest implements Callable<Integer> {
     Map<String, Long> errors = (Map<String, Long>) result.get("errors");
     out.println("Errors by status    " + (errors.isEmpty() ? "none" : errors));
     ((Map<String, String>) result.get("error_examples")).forEach((k, msg) -> out.println("  e.g. " + k + ": " + msg));
+    if (journeys.models() > 0) {
+      out.printf("Journeys            funnel of %,d devices in %d models, %,d listed by stage, %,d journeys read%n",
+          journeys.devicesCounted(), journeys.models(), journeys.devicesListed(), journeys.journeysChecked());
+    }
     if (v.checked() == 0) {
       out.println("Referee             not run (--verify none)");
     } else if (v.passed()) {

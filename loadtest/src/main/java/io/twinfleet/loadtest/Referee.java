@@ -64,6 +64,13 @@ final class Referee {
     static Verdict none() {
       return new Verdict(0, 0, 0, 0, 0, FleetUptime.NONE, List.of());
     }
+
+    /** This verdict with {@code more} mismatches found by another check. */
+    Verdict with(List<Mismatch> more) {
+      List<Mismatch> all = new ArrayList<>(mismatches);
+      all.addAll(more);
+      return new Verdict(checked, deferred, serviceOnline, trueOnline, active, uptime, all);
+    }
   }
 
   /**

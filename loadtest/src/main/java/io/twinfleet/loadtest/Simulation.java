@@ -123,10 +123,9 @@ final class Simulation implements AutoCloseable {
   private static final int ATTEMPTS = 4;
 
   private void register(int device, int attempt, Semaphore window, Progress.Counter progress) {
-    DeviceModel m = fleet.modelOf(device);
     RegisterDeviceRequest register = RegisterDeviceRequest.newBuilder()
         .setDeviceId(fleet.deviceId(device))
-        .setModel(m.id())
+        .setModel(fleet.modelName(device))
         .setSerial(fleet.serial(device))
         .setHeartbeatInterval(com.google.protobuf.Duration.newBuilder().setSeconds(fleet.heartbeatMillis(device) / 1000))
         .setFirmwareVersion(fleet.initialFirmwareOf(device))

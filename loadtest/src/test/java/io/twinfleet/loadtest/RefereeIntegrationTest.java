@@ -97,6 +97,15 @@ class RefereeIntegrationTest {
         // the ack) is minutes of simulated time, so the fleet's bound, the sum of every device's, is
         // wide here; RefereeTest shows the per-device checks failing just outside their allowance.
         assertTrue(uptime.agrees(), uptime.toString());
+
+        // The journey read models of the run's devices: funnel and lists per model, and journeys.
+        JourneyReferee journeys = new JourneyReferee(fleet, time, channels.get(0), Referee.tolerance(time, stats), JourneyReferee.lag(time));
+        JourneyReferee.Result result = journeys.verify(50, Duration.ofSeconds(60));
+        assertEquals(List.of(), result.mismatches().stream().limit(20).toList(), result.mismatches().size() + " journey mismatches");
+        long claimed = fleet.size() - truth.stage(Stage.UNCLAIMED);
+        assertEquals(claimed, result.devicesCounted(), "every claimed device counted once");
+        assertEquals(claimed, result.devicesListed(), "and listed once");
+        assertTrue(result.journeysChecked() >= 40, "journeys read: " + result.journeysChecked());
       }
       assertEquals(0, stats.errorCount(), "errors: " + stats.errors() + " " + stats.firstMessages());
     } finally {

@@ -25,14 +25,6 @@ class RefereeTest {
   private static final long DAY = Duration.ofDays(1).toMillis();
   private static final long TOLERANCE = 30_000;
 
-  /** One device that never drops, faults, upgrades or retires. */
-  private static Fleet quietDevice() {
-    Duration never = Duration.ofDays(365_000);
-    FleetProfile quiet = new FleetProfile(0, 0, Duration.ofHours(1), never, never, Duration.ofHours(1), never,
-        Duration.ofHours(1), never, Duration.ofHours(1), never, never);
-    return Fleet.plan(1, 1, 1, "x-", quiet, 2);
-  }
-
   private static Referee referee(Fleet fleet) {
     return new Referee(fleet, ServiceTime.fixed(Instant.ofEpochMilli(T0), 1), null, TOLERANCE, new Referee.Deliveries() {
       @Override
@@ -49,7 +41,7 @@ class RefereeTest {
 
   @Test
   void aDeviceThatKeepsReportingIsSettledAtAnyTime() {
-    Fleet f = quietDevice();
+    Fleet f = TestFleets.quietDevice();
     long first = f.claimed(0, T0);
     f.step(0, first, false);
     Referee r = referee(f);
@@ -83,7 +75,7 @@ class RefereeTest {
 
   @Test
   void aStageMilestoneIsNotJudgedWithinTheTolerance() {
-    Fleet f = quietDevice();
+    Fleet f = TestFleets.quietDevice();
     long first = f.claimed(0, T0);
     f.step(0, first, false);
     long milestone = first + 30 * DAY;
@@ -166,7 +158,7 @@ class RefereeTest {
     Device withoutUptime = view(f, t, 0, 0).toBuilder().clearUptimeSinceActivation().build();
     assertEquals(List.of("uptime_since_activation"), uptimeMismatches(f, t, withoutUptime));
 
-    Fleet claimedOnly = quietDevice();
+    Fleet claimedOnly = TestFleets.quietDevice();
     claimedOnly.claimed(0, T0);
     Device d = Device.newBuilder().setStage(claimedOnly.stage(0, T0)).setFirmwareVersion(claimedOnly.initialFirmwareOf(0))
         .setUptimeSinceActivation(Uptime.getDefaultInstance()).build();

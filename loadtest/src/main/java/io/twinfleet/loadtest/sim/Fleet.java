@@ -350,6 +350,11 @@ public final class Fleet {
     decommissionLatency[i] = (int) Math.min(Integer.MAX_VALUE, Math.max(0, at - requestedAt));
   }
 
+  /** When the service acknowledged device {@code i}'s decommissioning; 0 if it is not decommissioned. */
+  public long decommissionedAt(int i) {
+    return decommissionedAt[i];
+  }
+
   /** How long device {@code i}'s decommissioning took from request to acknowledgement; 0 if it is not decommissioned. */
   public long decommissionLatency(int i) {
     return decommissionLatency[i];
@@ -392,6 +397,18 @@ public final class Fleet {
 
   public DeviceModel modelOf(int i) {
     return DeviceModel.of(model[i]);
+  }
+
+  /**
+   * The model name device {@code i} registers with: the model's id after the fleet's prefix, so a
+   * run's devices can be counted and listed by model apart from any others on the service.
+   */
+  public String modelName(int i) {
+    return modelName(modelOf(i));
+  }
+
+  public String modelName(DeviceModel m) {
+    return prefix + m.id();
   }
 
   public String firmwareOf(int i) {
