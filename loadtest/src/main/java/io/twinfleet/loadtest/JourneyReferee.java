@@ -92,12 +92,19 @@ final class JourneyReferee {
     return new Result(DeviceModel.values().length, counted[0], listed[0], journeysChecked, mismatches);
   }
 
-  /** The stages device {@code i} may be counted in at {@code t}: one when settled, two or more around a milestone. */
+  /** The stages device {@code i} may be counted in when asked at {@code t}: one when settled, more around a milestone. */
   private EnumSet<Stage> possibleStages(int i, long t) {
-    EnumSet<Stage> stages = EnumSet.of(fleet.stage(i, t - lagMillis));
-    stages.add(fleet.stage(i, t + toleranceMillis));
-    stages.add(fleet.stage(i, t));
-    return stages;
+    return possibleStages(i, t, t);
+  }
+
+  /**
+   * The stages device {@code i} may be counted in by answers given between {@code from} and
+   * {@code to}: every stage it has between the read models' lag before and the tolerance after.
+   */
+  private EnumSet<Stage> possibleStages(int i, long from, long to) {
+    Stage a = fleet.stage(i, from - lagMillis);
+    Stage b = fleet.stage(i, to + toleranceMillis);
+    return a.getNumber() <= b.getNumber() ? EnumSet.range(a, b) : EnumSet.range(b, a);
   }
 
   private boolean claimed(int i) {
@@ -107,7 +114,15 @@ final class JourneyReferee {
 
   private void checkModel(DeviceModel m, List<Mismatch> out, long[] counted, long[] listed) {
     String model = fleet.modelName(m);
-    long t = time.nowMillis();
+    // Ask first, then judge every answer against the stages each device had while they were given.
+    long from = time.nowMillis();
+    StageFunnel funnel = journeys.withDeadlineAfter(30, TimeUnit.SECONDS).getStageFunnel(GetStageFunnelRequest.newBuilder().setModel(model).build());
+    List<Set<String>> shown = new ArrayList<>();
+    for (Stage s : STAGES) {
+      shown.add(list(s, model));
+    }
+    long to = time.nowMillis();
+
     long[] least = new long[Stage.values().length];
     long[] most = new long[Stage.values().length];
     long claimedDevices = 0;
@@ -126,7 +141,7 @@ final class JourneyReferee {
       if (fleet.activatedAt(i) != 0) {
         activated++;
       }
-      EnumSet<Stage> stages = possibleStages(i, t);
+      EnumSet<Stage> stages = possibleStages(i, from, to);
       for (Stage s : stages) {
         most[s.getNumber()]++;
         possible.get(s.getNumber()).add(fleet.deviceId(i));
@@ -136,7 +151,6 @@ final class JourneyReferee {
         }
       }
     }
-    StageFunnel funnel = journeys.withDeadlineAfter(30, TimeUnit.SECONDS).getStageFunnel(GetStageFunnelRequest.newBuilder().setModel(model).build());
     counted[0] += funnel.getDevices();
     if (funnel.getDevices() != claimedDevices) {
       out.add(new Mismatch(model, "funnel devices", String.valueOf(claimedDevices), String.valueOf(funnel.getDevices())));
@@ -153,12 +167,12 @@ final class JourneyReferee {
     if (serviceActivated != activated) {
       out.add(new Mismatch(model, "claim_to_activation devices", String.valueOf(activated), String.valueOf(serviceActivated)));
     }
-    for (Stage s : STAGES) {
-      Set<String> shown = list(s, model);
-      listed[0] += shown.size();
+    for (int k = 0; k < STAGES.length; k++) {
+      Stage s = STAGES[k];
+      listed[0] += shown.get(k).size();
       Set<String> missing = new HashSet<>(certain.get(s.getNumber()));
-      missing.removeAll(shown);
-      Set<String> extra = new HashSet<>(shown);
+      missing.removeAll(shown.get(k));
+      Set<String> extra = new HashSet<>(shown.get(k));
       extra.removeAll(possible.get(s.getNumber()));
       if (!missing.isEmpty()) {
         out.add(new Mismatch(model, "ListDevicesByStage " + s, "also " + sample(missing), "not listed"));

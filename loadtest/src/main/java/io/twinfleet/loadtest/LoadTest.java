@@ -64,6 +64,9 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--heartbeat-divisor", defaultValue = "1", description = "Divide every model's heartbeat interval (5 to 60 min) by this, down to the service's minimum of 10 s: more readings per device without speeding up the clock, and so without speeding up everything else (default: ${DEFAULT-VALUE}).")
   int heartbeatDivisor;
 
+  @Option(names = "--heartbeat-multiplier", defaultValue = "1", description = "Multiply every model's heartbeat interval by this, up to the service's maximum of 24 h: for long runs on a fast clock, where a heartbeat of minutes is milliseconds of real time (default: ${DEFAULT-VALUE}).")
+  int heartbeatMultiplier;
+
   @Option(names = "--prefix", description = "Prefix of device, site and customer ids (default: lt-<time>-, fresh for every run).")
   String prefix;
 
@@ -126,11 +129,12 @@ public final class LoadTest implements Callable<Integer> {
         return 2;
       }
       FleetProfile profile = FleetProfile.defaults().withActivationDelay(Durations.parse("--activation-delay", activationDelay));
-      Fleet fleet = Fleet.plan(seed, devices, siteCount, ids, profile, offlineAfterHeartbeats).withHeartbeatDivisor(heartbeatDivisor);
+      Fleet fleet = Fleet.plan(seed, devices, siteCount, ids, profile, offlineAfterHeartbeats).withHeartbeatDivisor(heartbeatDivisor)
+          .withHeartbeatMultiplier(heartbeatMultiplier);
       out.printf("Fleet: %,d devices at %,d sites, seed %d, ids %s*, service clock speed %s, %d streams of batches of %d.%n",
           devices, siteCount, seed, ids, fmt(time.speed()), streams, batch);
       result.put("config", ordered("devices", devices, "sites", siteCount, "seed", seed, "speed", time.speed(),
-          "duration_seconds", run.toSeconds(), "activation_delay", activationDelay, "heartbeat_divisor", heartbeatDivisor, "streams", streams, "batch", batch,
+          "duration_seconds", run.toSeconds(), "activation_delay", activationDelay, "heartbeat_divisor", heartbeatDivisor, "heartbeat_multiplier", heartbeatMultiplier, "streams", streams, "batch", batch,
           "in_flight", inFlight, "get_rate", getRate, "prefix", ids, "target", target));
 
       Long heapBefore = serverPid == null ? null : ServerHeap.usedAfterFullGc(serverPid);

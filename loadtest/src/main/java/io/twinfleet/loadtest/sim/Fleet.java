@@ -35,6 +35,7 @@ public final class Fleet {
   private static final long MIN_ACTIVATION_DELAY = Duration.ofMinutes(10).toMillis();
   private static final double CAR_PARK_SHARE = 0.12;
   private static final long MIN_HEARTBEAT_SECONDS = 10;
+  private static final long MAX_HEARTBEAT_SECONDS = 24 * 3600;
   private static final int BATTERY_LOW_BELOW = 20, BATTERY_RECOVERED_ABOVE = 30;
 
   private final String prefix;
@@ -79,6 +80,7 @@ public final class Fleet {
   private final int[] batteryLowEpisodes;
   private long readings;
   private int heartbeatDivisor = 1;
+  private int heartbeatMultiplier = 1;
 
   private Fleet(long seed, int size, int siteCount, String prefix, FleetProfile profile, int offlineAfterHeartbeats) {
     this.prefix = prefix;
@@ -460,12 +462,25 @@ public final class Fleet {
   }
 
   /**
-   * How often device {@code i} reports: its model's interval, divided for denser fleets, in whole
-   * seconds and never below the service's minimum of ten seconds.
+   * How often device {@code i} reports: its model's interval, multiplied for sparser fleets or
+   * divided for denser ones, in whole seconds, within the service's 10 s to 24 h.
    */
   public long heartbeatMillis(int i) {
-    long divided = modelOf(i).heartbeat().toSeconds() / heartbeatDivisor;
-    return Math.max(MIN_HEARTBEAT_SECONDS, divided) * 1000;
+    long scaled = modelOf(i).heartbeat().toSeconds() * heartbeatMultiplier / heartbeatDivisor;
+    return Math.min(MAX_HEARTBEAT_SECONDS, Math.max(MIN_HEARTBEAT_SECONDS, scaled)) * 1000;
+  }
+
+  /**
+   * The same fleet with every heartbeat interval multiplied by {@code multiplier} (at most 24
+   * hours): on a fast clock, fewer readings and wider off-line windows in real time, so a run can
+   * span months without the load or the timing of every reading deciding the verdict.
+   */
+  public Fleet withHeartbeatMultiplier(int multiplier) {
+    if (multiplier < 1) {
+      throw new IllegalArgumentException("the heartbeat multiplier must be at least 1, was " + multiplier);
+    }
+    heartbeatMultiplier = multiplier;
+    return this;
   }
 
   /** The same fleet with every heartbeat interval divided by {@code divisor} (at least ten seconds). */

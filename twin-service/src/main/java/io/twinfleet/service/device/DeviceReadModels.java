@@ -67,7 +67,7 @@ public final class DeviceReadModels {
     ObjectMapper json = JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", Optional.empty());
     // The handler is made anew on every (re)start of the projection, and loads its slice then.
     return CassandraProjection.groupedWithin(ProjectionId.of(NAME, tag), source,
-            () -> new DeviceReadModelsHandler(customers, milestones, clock, wake,
+            () -> new DeviceReadModelsHandler(customers, milestones, clock, wake, settings.churnRisk(),
                 schedule -> new JourneyReadModel(journeys, DeviceTwin.sliceOfTag(tag), json, settings.lifetimes(), schedule)))
         .withGroup(GROUP_SIZE, GROUP_WITHIN);
   }

@@ -11,6 +11,7 @@ import io.twinfleet.service.device.DeviceTwin.WentOffline;
 import io.twinfleet.service.journey.JourneyReadModel;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -38,12 +39,15 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
   /** When, after a device went offline, its twin is woken to score its churn risk again. */
   private static final Duration[] RESCORE_SILENT = {Duration.ofDays(1), Duration.ofDays(7)};
 
+  private final ChurnRiskSettings risk;
+
   /**
    * {@code wake} reconciles a device's twin: for milestones already due when they are scheduled.
    * {@code journeys} makes the slice's journey read model, given the schedule to put ends of life on.
    */
   DeviceReadModelsHandler(CustomerDevicesRepository customers, StageMilestonesRepository milestones, ServiceClock clock,
-      Consumer<String> wake, Function<JourneyReadModel.Schedule, JourneyReadModel> journeys) {
+      Consumer<String> wake, ChurnRiskSettings risk, Function<JourneyReadModel.Schedule, JourneyReadModel> journeys) {
+    this.risk = risk;
     this.customers = customers;
     this.milestones = milestones;
     this.clock = clock;
@@ -80,12 +84,29 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
     });
   }
 
+  /**
+   * Wakes the twin at these times to score its churn risk again, which time alone moves while it
+   * sleeps. Times already past are left out (a twin scores itself whenever it wakes), and each is
+   * rounded up to the hour, so the drops of a flapping device share a row per hour.
+   */
+  private CompletionStage<Void> rescore(String deviceId, List<Instant> at) {
+    Instant now = clock.instant();
+    List<Instant> ahead = at.stream()
+        .filter(t -> t.isAfter(now))
+        .map(t -> t.truncatedTo(ChronoUnit.HOURS).plus(Duration.ofHours(1)))
+        .distinct()
+        .toList();
+    return ahead.isEmpty() ? CompletableFuture.completedFuture(null) : milestones.schedule(deviceId, ahead);
+  }
+
   private CompletionStage<Void> process(EventEnvelope<DeviceTwin.Event> envelope) {
     String deviceId = PersistenceId.extractEntityId(envelope.persistenceId());
     DeviceTwin.Event event = envelope.event();
     CompletionStage<Void> write;
     if (event instanceof DeviceClaimed e) {
-      write = customers.claimed(e.customerId(), deviceId, e.siteId(), e.model(), e.at());
+      // Onboarding time adds churn risk while the device stays silent and its twin sleeps.
+      write = customers.claimed(e.customerId(), deviceId, e.siteId(), e.model(), e.at())
+          .thenCompose(done -> rescore(deviceId, List.of(e.at().plus(risk.onboardingGood()), e.at().plus(risk.onboardingBad()))));
     } else if (event instanceof DeviceMoved e) {
       write = customers.moved(e.customerId(), deviceId, e.toSiteId());
     } else if (event instanceof DeviceDecommissioned e && e.customerId() != null) {
@@ -93,8 +114,8 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
     } else if (event instanceof DeviceActivated e) {
       write = schedule(deviceId, Stages.milestones(e.at()));
     } else if (event instanceof WentOffline e) {
-      // A silent device's twin sleeps, while its churn risk grows: it is woken to score it again.
-      write = schedule(deviceId, List.of(e.at().plus(RESCORE_SILENT[0]), e.at().plus(RESCORE_SILENT[1])));
+      // A silent device's twin sleeps, while its churn risk grows.
+      write = rescore(deviceId, List.of(e.at().plus(RESCORE_SILENT[0]), e.at().plus(RESCORE_SILENT[1])));
     } else {
       write = CompletableFuture.completedFuture(null);
     }

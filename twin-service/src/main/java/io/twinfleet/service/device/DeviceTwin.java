@@ -483,7 +483,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (!storesLastSeen && TelemetryRules.checkpointDue(s, live, now, settings)) {
       events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, false, now));
     }
-    events = withRisk(s, events, now);
+    if (events.size() > 1 || !(events.get(0) instanceof TelemetryCheckpointed)) {
+      events = withRisk(s, events, now); // a checkpoint alone changes no fact the risk is made of
+    }
     return Effect().persist(events).thenRun(this::afterPersist).thenReply(c.replyTo(), st -> accepted);
   }
 
@@ -548,7 +550,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       return events;
     }
     ChurnRisk risk = view(n).churnRisk();
-    if (!risk.worthStoring(n.journey().riskScore(), n.journey().riskFactors(), settings.churnRisk())) {
+    // A new stage moves the device's listing anyway: its risk goes with it, the stage factor updated.
+    boolean newStage = events.stream().anyMatch(e -> e instanceof StageChanged);
+    if (!risk.worthStoring(n.journey().riskScore(), n.journey().riskFactors(), settings.churnRisk()) && !(newStage && risk.score() > 0)) {
       return events;
     }
     List<Event> all = new ArrayList<>(events.size() + 1);

@@ -152,7 +152,7 @@ class DeviceTwinTest {
     Instant t = clock.instant();
     var first = report(heartbeat());
     assertNull(first.reply().error());
-    assertEquals(List.of(new CameOnline(t), new DeviceActivated(t), new StageChanged(Stage.ONBOARDING, Stage.DAY_30, t)), first.events());
+    assertEquals(List.of(new CameOnline(t), new DeviceActivated(t), new StageChanged(Stage.ONBOARDING, Stage.DAY_30, t)), facts(first.events()));
     DeviceView v = view();
     assertEquals(Stage.DAY_30, v.stage());
     assertEquals(t, v.activatedAt());
@@ -489,6 +489,19 @@ class DeviceTwinTest {
     assertEquals(List.of(20, 15), List.of(risk.factors().get(1).points(), risk.factors().get(2).points()), "flapping is full at 5 disconnects");
     assertEquals(uptimePoints + 20 + 15 + 15 + 5, risk.score(), 1, "support contacts are full too (a complaint counts twice), DAY_30 adds 5");
     assertEquals("uptime 90.9% over the last 30 days", ChurnRisk.reason(ChurnRisk.Factor.UPTIME, risk.factors().get(0).measure(), Stage.DAY_30));
+  }
+
+  @Test
+  void aNewStageStoresTheRiskWithItSoTheListedReasonNamesTheStage() {
+    registerAndClaim();
+    report(heartbeat());
+    clock.advance(Duration.ofDays(30).minus(Duration.ofMinutes(5)));
+    report(heartbeat()); // back after a month away: the risk moved a lot and was stored
+    clock.advance(Duration.ofMinutes(5));
+    List<Event> milestone = twin.runCommand(new Reconcile()).events();
+    ChurnRiskChanged withStage = stored(milestone);
+    assertTrue(withStage != null, "only the stage's 2 points moved, yet it is stored with the new stage: " + milestone);
+    assertTrue(withStage.factors().contains(new ChurnRisk.Scored(ChurnRisk.Factor.STAGE, 3, Stage.DAY_60.ordinal())), withStage.toString());
   }
 
   @Test
