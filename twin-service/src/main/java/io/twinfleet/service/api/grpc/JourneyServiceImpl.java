@@ -110,17 +110,13 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
     try {
       Filter filter = filter(req.getStage(), req.getSiteId(), req.getCustomerId(), req.getModel());
       int pageSize = Paging.pageSize("page_size", req.getPageSize());
-      queries.list(filter, pageSize, req.getPageToken()).whenComplete((page, error) -> {
-        if (error != null) {
-          out.onError(GrpcErrors.from(error));
-          return;
-        }
+      answer(queries.list(filter, pageSize, req.getPageToken()), out, page -> {
         ListDevicesByStageResponse.Builder b = ListDevicesByStageResponse.newBuilder();
         page.rows().forEach(row -> b.addDevices(ProtoMapping.toProto(row)));
         if (page.nextToken() != null) {
           b.setNextPageToken(page.nextToken());
         }
-        respond(out, b.build());
+        return b.build();
       });
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
@@ -131,13 +127,7 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
   public void getStageFunnel(GetStageFunnelRequest req, StreamObserver<StageFunnel> out) {
     try {
       Filter filter = filter(io.twinfleet.protocol.v1.Stage.STAGE_UNSPECIFIED, req.getSiteId(), req.getCustomerId(), req.getModel());
-      queries.funnel(filter).whenComplete((funnel, error) -> {
-        if (error != null) {
-          out.onError(GrpcErrors.from(error));
-        } else {
-          respond(out, ProtoMapping.toProto(funnel));
-        }
-      });
+      answer(queries.funnel(filter), out, ProtoMapping::toProto);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -168,14 +158,10 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
         throw new InvalidField("min_score", req.getMinScore() + " is outside 0..100");
       }
       int limit = Paging.pageSize("limit", req.getLimit());
-      queries.atRisk(stage, req.getMinScore(), limit).whenComplete((rows, error) -> {
-        if (error != null) {
-          out.onError(GrpcErrors.from(error));
-          return;
-        }
+      answer(queries.atRisk(stage, req.getMinScore(), limit), out, rows -> {
         ListAtRiskResponse.Builder b = ListAtRiskResponse.newBuilder();
         rows.forEach(row -> b.addDevices(ProtoMapping.toAtRisk(row)));
-        respond(out, b.build());
+        return b.build();
       });
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
@@ -194,6 +180,17 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
 
   private CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
     return twins.ask(deviceId, command);
+  }
+
+  /** Answers with {@code stage}'s result made a response, or with the status of its failure. */
+  private static <T, R> void answer(CompletionStage<T> stage, StreamObserver<R> out, Function<T, R> response) {
+    stage.whenComplete((result, error) -> {
+      if (error != null) {
+        out.onError(GrpcErrors.from(error));
+      } else {
+        respond(out, response.apply(result));
+      }
+    });
   }
 
   private static <T> void respond(StreamObserver<T> out, T value) {
