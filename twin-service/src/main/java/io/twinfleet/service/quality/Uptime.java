@@ -2,8 +2,6 @@ package io.twinfleet.service.quality;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -68,23 +66,6 @@ public final class Uptime {
 
   /** Total time inside {@code window} covered by {@code spans}, counting overlaps once. */
   public static Duration downtime(List<Span> spans, Span window) {
-    List<Span> inside = new ArrayList<>(spans.size());
-    for (Span s : spans) {
-      Span w = s.within(window);
-      if (!w.length().isZero()) {
-        inside.add(w);
-      }
-    }
-    inside.sort(Comparator.comparing(Span::from));
-    Duration total = Duration.ZERO;
-    Instant reached = window.from();
-    for (Span s : inside) {
-      Instant from = s.from().isAfter(reached) ? s.from() : reached;
-      if (s.to().isAfter(from)) {
-        total = total.plus(Duration.between(from, s.to()));
-        reached = s.to();
-      }
-    }
-    return total;
+    return Spans.length(Spans.intersect(spans, List.of(window)));
   }
 }
