@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -222,12 +221,6 @@ public final class JourneyRepository {
   /** Up to {@code limit} devices at {@code siteId} after {@code afterDeviceId} ("" for the start), in id order. */
   public CompletionStage<List<JourneyRow>> sitePage(String siteId, String afterDeviceId, int limit) {
     return page(sitePage.bind(siteId, afterDeviceId, limit), limit);
-  }
-
-  /** The row of one device, if it has one. */
-  public CompletionStage<Optional<JourneyRow>> row(String deviceId) {
-    return session.executeAsync(readRow.bind(deviceId))
-        .thenApply(rs -> Optional.ofNullable(rs.one()).map(row -> journeyRow(row, row.getLong("seq_nr"))));
   }
 
   private CompletionStage<List<JourneyRow>> page(BoundStatement statement, int limit) {

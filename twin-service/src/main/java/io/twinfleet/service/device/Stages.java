@@ -25,18 +25,13 @@ public final class Stages {
 
   private Stages() {}
 
-  /** The stage at {@code now}; {@code claimedAt}, {@code activatedAt} and {@code endOfLifeAt} may be null. */
+  /**
+   * The stage at {@code now}; {@code claimedAt}, {@code activatedAt} and {@code endOfLifeAt} may be
+   * null. The last change of {@link #history}, so the two can never disagree.
+   */
   public static Stage stageAt(Instant claimedAt, Instant activatedAt, Instant endOfLifeAt, Instant now) {
-    if (endOfLifeAt != null && !now.isBefore(endOfLifeAt)) {
-      return Stage.END_OF_LIFE;
-    }
-    if (claimedAt == null) {
-      return Stage.UNCLAIMED;
-    }
-    if (activatedAt == null) {
-      return Stage.ONBOARDING;
-    }
-    return ACTIVE_STAGES[boundariesPassed(activatedAt, now)];
+    List<Transition> changes = history(claimedAt, activatedAt, endOfLifeAt, now);
+    return changes.isEmpty() ? Stage.UNCLAIMED : changes.get(changes.size() - 1).to();
   }
 
   /** When an active stage begins for a device activated at {@code activatedAt}. */
