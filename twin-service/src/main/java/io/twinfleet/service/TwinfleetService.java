@@ -8,11 +8,13 @@ import io.twinfleet.persistence.cassandra.CassandraSchema;
 import io.twinfleet.persistence.cassandra.ClockOriginStore;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.JourneyRepository;
+import io.twinfleet.persistence.readmodel.SitesRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import io.twinfleet.service.api.grpc.DeviceServiceImpl;
 import io.twinfleet.service.api.grpc.GrpcServer;
 import io.twinfleet.service.api.grpc.GrpcSettings;
 import io.twinfleet.service.api.grpc.JourneyServiceImpl;
+import io.twinfleet.service.api.grpc.SiteServiceImpl;
 import io.twinfleet.service.api.grpc.TelemetryServiceImpl;
 import io.twinfleet.service.device.BaselineSink;
 import io.twinfleet.service.device.DeviceReadModels;
@@ -20,6 +22,9 @@ import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.MilestoneScheduler;
 import io.twinfleet.service.journey.JourneyQueries;
+import io.twinfleet.service.site.SiteSettings;
+import io.twinfleet.service.site.SiteTwin;
+import io.twinfleet.service.site.SiteUpdates;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -80,13 +85,17 @@ public final class TwinfleetService {
     JourneyRepository journeys = new JourneyRepository(session, keyspace);
     DeviceReadModels.init(system, deviceSettings, customerDevices, milestones, journeys, clock);
     MilestoneScheduler.init(system, milestones, clock);
+    SitesRepository sites = new SitesRepository(session, keyspace);
+    SiteTwin.init(system, SiteSettings.fromConfig(config), clock);
+    SiteUpdates.init(system, deviceSettings, sites);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline = grpcSettings.baselineSink() ? BaselineSink.init(system) : null;
     GrpcServer grpc = GrpcServer.start(system, grpcSettings, clock, List.of(
         new DeviceServiceImpl(system, grpcSettings, deviceSettings, customerDevices),
         new JourneyServiceImpl(system, grpcSettings, deviceSettings, clock,
             new JourneyQueries(journeys, customerDevices, deviceSettings.projectionTags())),
-        new TelemetryServiceImpl(system, region, baseline, grpcSettings, deviceSettings, clock)));
+        new TelemetryServiceImpl(system, region, baseline, grpcSettings, deviceSettings, clock),
+        new SiteServiceImpl(system, grpcSettings, clock, sites)));
     log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
     return new Running(grpc, httpPort, clock);
   }

@@ -65,6 +65,10 @@ public final class TestNode implements AutoCloseable {
     return running.httpPort();
   }
 
+  public ServiceClock clock() {
+    return running.clock();
+  }
+
   public ActorSystem<Void> system() {
     return system;
   }

@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -119,19 +118,9 @@ public final class JourneyRepository {
 
   /** The stored rows of those of {@code deviceIds} that have one, read in parallel. */
   public CompletionStage<Map<String, JourneyRow>> rows(Collection<String> deviceIds) {
-    Map<String, JourneyRow> found = new HashMap<>();
-    CompletableFuture<?>[] reads = deviceIds.stream()
-        .map(id -> session.executeAsync(readRow.bind(id)).thenAccept(rs -> {
-          Row row = rs.one();
-          if (row != null) {
-            synchronized (found) {
-              found.put(id, journeyRow(row, row.getLong("seq_nr")));
-            }
-          }
-        }).toCompletableFuture())
-        .toArray(CompletableFuture[]::new);
-    return CompletableFuture.allOf(reads).thenApply(done -> found);
+    return KeyedReads.read(session, readRow, deviceIds, row -> journeyRow(row, row.getLong("seq_nr")));
   }
+
 
   /**
    * Stores a device's row {@code after}, which was {@code before} (null if it had none): first its

@@ -2,6 +2,7 @@ package io.twinfleet.service.device;
 
 import io.twinfleet.service.CborSerializable;
 import io.twinfleet.service.device.DeviceTwin.*;
+import io.twinfleet.service.quality.SpanLog;
 import io.twinfleet.service.quality.Uptime.Span;
 import java.time.Duration;
 import java.time.Instant;
@@ -114,38 +115,12 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
       if (t <= f) {
         return this;
       }
-      long keptAfter = t - KEPT.toMillis();
-      int first = 0;
-      while (first < spans.length && spans[first + 1] < keptAfter) {
-        first += 2;
-      }
-      long[] next = Arrays.copyOfRange(spans, first, spans.length + 2);
-      next[next.length - 2] = f;
-      next[next.length - 1] = t;
-      return new OfflineHistory(next.length > 2 * MAX_SPANS ? mergeClosest(next) : next, totalMillis + (t - f));
-    }
-
-    private static long[] mergeClosest(long[] s) {
-      int closest = 0; // index of the first span of the pair
-      for (int i = 2; i + 2 < s.length; i += 2) {
-        if (s[i + 2] - s[i + 1] < s[closest + 2] - s[closest + 1]) {
-          closest = i;
-        }
-      }
-      long[] merged = new long[s.length - 2];
-      System.arraycopy(s, 0, merged, 0, closest + 1);
-      merged[closest + 1] = s[closest + 3];
-      System.arraycopy(s, closest + 4, merged, closest + 2, s.length - closest - 4);
-      return merged;
+      return new OfflineHistory(SpanLog.appended(spans, f, t, t - KEPT.toMillis(), MAX_SPANS), totalMillis + (t - f));
     }
 
     /** The kept episodes as spans, oldest first. */
     List<Span> recent() {
-      List<Span> out = new ArrayList<>(spans.length / 2 + 1);
-      for (int i = 0; i < spans.length; i += 2) {
-        out.add(new Span(Instant.ofEpochMilli(spans[i]), Instant.ofEpochMilli(spans[i + 1])));
-      }
-      return out;
+      return SpanLog.spans(spans, null);
     }
 
     boolean none() {
@@ -227,6 +202,17 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
 
     public boolean hasCriticalFault() {
       return telemetry.faults().stream().anyMatch(f -> f.severity() == Severity.CRITICAL);
+    }
+
+    /** How the device stands for the site it joins now. */
+    public SiteStatus siteStatus() {
+      List<String> critical = new ArrayList<>(0);
+      for (OpenFault f : telemetry.faults()) {
+        if (f.severity() == Severity.CRITICAL) {
+          critical.add(f.code());
+        }
+      }
+      return new SiteStatus(activated(), connectivity.online(), telemetry.inUse(), critical);
     }
 
     Registered claim(DeviceClaimed e) {

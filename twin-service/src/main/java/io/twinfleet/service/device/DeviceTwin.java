@@ -2,11 +2,11 @@ package io.twinfleet.service.device;
 
 import io.twinfleet.service.CborSerializable;
 import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.Watchers;
 import io.twinfleet.service.device.DeviceState.Registered;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -122,10 +122,28 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   public record DeviceRegistered(String model, String serial, Duration heartbeatInterval, String firmwareVersion, Instant at)
       implements Event {}
 
-  /** Carries the model so read models need no second lookup. */
-  public record DeviceClaimed(String customerId, String siteId, String model, Instant at) implements Event {}
+  /**
+   * Carries the model so read models need no second lookup, and how the device stands as it joins
+   * its site (null in claims stored before sites were kept).
+   */
+  public record DeviceClaimed(String customerId, String siteId, String model, SiteStatus status, Instant at) implements Event {}
 
-  public record DeviceMoved(String customerId, String fromSiteId, String toSiteId, Instant at) implements Event {}
+  /** Carries how the device stands as it joins its new site (null in moves stored before sites were kept). */
+  public record DeviceMoved(String customerId, String fromSiteId, String toSiteId, SiteStatus status, Instant at) implements Event {}
+
+  /**
+   * What a site needs to know of a device that joins it; the site follows the device's later events
+   * from there. {@code criticalFaults} are the codes of its open critical faults.
+   */
+  public record SiteStatus(boolean activated, boolean online, boolean inUse, List<String> criticalFaults) implements CborSerializable {
+
+    /** A device that has not reported yet. */
+    public static final SiteStatus UNSEEN = new SiteStatus(false, false, false, List.of());
+
+    public SiteStatus {
+      criticalFaults = criticalFaults == null ? List.of() : List.copyOf(criticalFaults);
+    }
+  }
 
   public record DeviceActivated(Instant at) implements Event {}
 
@@ -401,7 +419,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     Instant now = clock.instant();
     if (!s.claimed()) {
       List<Event> events = new ArrayList<>(List.of(
-          new DeviceClaimed(c.customerId(), c.siteId(), s.identity().model(), now),
+          new DeviceClaimed(c.customerId(), c.siteId(), s.identity().model(), s.siteStatus(), now),
           new StageChanged(s.journey().stage(), Stage.ONBOARDING, now)));
       // A model past its end of support: END_OF_LIFE from the claim.
       events.addAll(TelemetryRules.stageChanges((Registered) applied(s, events), now, settings));
@@ -414,7 +432,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (s.owner().siteId().equals(c.siteId())) {
       return Effect().reply(c.replyTo(), new Accepted(view(s)));
     }
-    return persistAndReply(List.of(new DeviceMoved(c.customerId(), s.owner().siteId(), c.siteId(), now)), c.replyTo());
+    return persistAndReply(List.of(new DeviceMoved(c.customerId(), s.owner().siteId(), c.siteId(), s.siteStatus(), now)), c.replyTo());
   }
 
   private ReplyEffect<Event, DeviceState> onDecommission(Registered s, Decommission c) {
@@ -514,23 +532,13 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   }
 
   private ReplyEffect<Event, DeviceState> onWatch(Registered s, Watch c) {
-    if (watchers == null) {
-      watchers = new HashSet<>(2);
-    }
-    if (watchers.add(c.watcher())) {
-      context.watchWith(c.watcher(), new WatcherGone(c.watcher()));
-    }
+    watchers = Watchers.added(watchers, c.watcher(), context, new WatcherGone(c.watcher()));
     c.watcher().tell(view(s));
     return Effect().noReply();
   }
 
   private ReplyEffect<Event, DeviceState> removeWatcher(ActorRef<ViewSubscriber> watcher) {
-    if (watchers != null && watchers.remove(watcher)) {
-      context.unwatch(watcher);
-      if (watchers.isEmpty()) {
-        watchers = null;
-      }
-    }
+    watchers = Watchers.removed(watchers, watcher, context);
     return Effect().noReply();
   }
 
@@ -604,12 +612,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   }
 
   private void notifyWatchers(Registered s) {
-    if (watchers != null) {
-      DeviceView v = view(s);
-      for (ActorRef<ViewSubscriber> w : watchers) {
-        w.tell(v);
-      }
-    }
+    Watchers.tell(watchers, () -> view(s));
   }
 
   private JourneyView journey(Registered s) {

@@ -3,12 +3,10 @@ package io.twinfleet.service.journey;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.JourneyRepository;
 import io.twinfleet.persistence.readmodel.JourneyRepository.JourneyRow;
+import io.twinfleet.service.PageTokens;
 import io.twinfleet.service.device.Stage;
 import io.twinfleet.service.device.Validation;
-import io.twinfleet.service.device.Validation.InvalidField;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -222,35 +220,17 @@ public final class JourneyQueries {
   }
 
   private static String encode(Filter filter, Position p) {
-    String plain = filter.fingerprint() + "|" + p.stage() + "|" + p.bucket() + "|" + p.after();
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
+    return PageTokens.encode(filter.fingerprint(), p.stage(), p.bucket(), p.after());
   }
 
   private static Position decode(Filter filter, String token) {
     if (token.isEmpty()) {
       return new Position(0, 0, "");
     }
-    String[] parts;
-    try {
-      parts = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8).split("\\|", -1);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidField("page_token", "not a token this service issued");
+    String[] parts = PageTokens.decode(filter.fingerprint(), token, 3);
+    if (!(parts[2].isEmpty() || Validation.ID.matcher(parts[2]).matches())) {
+      throw PageTokens.notOurs();
     }
-    if (parts.length != 4) {
-      throw new InvalidField("page_token", "not a token this service issued");
-    }
-    if (!parts[0].equals(filter.fingerprint())) {
-      throw new InvalidField("page_token", "issued for other filters; send the filters of the first page");
-    }
-    try {
-      Position p = new Position(Integer.parseInt(parts[1]), Integer.parseInt(parts[2]), parts[3]);
-      if (p.stage() < 0 || p.stage() >= stagesOf(filter).length || p.bucket() < 0 || p.bucket() >= JourneyRepository.STAGE_BUCKETS
-          || !(p.after().isEmpty() || Validation.ID.matcher(p.after()).matches())) {
-        throw new InvalidField("page_token", "not a token this service issued");
-      }
-      return p;
-    } catch (NumberFormatException e) {
-      throw new InvalidField("page_token", "not a token this service issued");
-    }
+    return new Position(PageTokens.index(parts[0], stagesOf(filter).length), PageTokens.index(parts[1], JourneyRepository.STAGE_BUCKETS), parts[2]);
   }
 }

@@ -123,7 +123,7 @@ class DeviceTwinTest {
     register();
     var claim = twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r));
     assertEquals(List.of(
-        new DeviceClaimed("cust-1", "site-1", "thermostat-t3", START),
+        new DeviceClaimed("cust-1", "site-1", "thermostat-t3", SiteStatus.UNSEEN, START),
         new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, START)), facts(claim.events()));
     DeviceView v = assertInstanceOf(Accepted.class, claim.reply()).view();
     assertEquals(Stage.ONBOARDING, v.stage());
@@ -135,12 +135,22 @@ class DeviceTwinTest {
   void sameClaimIsIdempotentAnotherSiteMovesAnotherCustomerIsRefused() {
     registerAndClaim();
     assertTrue(twin.<Reply>runCommand(r -> new Claim("cust-1", "site-1", r)).hasNoEvents());
-    assertEquals(List.of(new DeviceMoved("cust-1", "site-1", "site-2", START)),
+    assertEquals(List.of(new DeviceMoved("cust-1", "site-1", "site-2", SiteStatus.UNSEEN, START)),
         twin.<Reply>runCommand(r -> new Claim("cust-1", "site-2", r)).events());
     var other = twin.<Reply>runCommand(r -> new Claim("cust-2", "site-9", r));
     assertTrue(other.hasNoEvents());
     assertEquals(ErrorCode.FAILED_PRECONDITION, assertInstanceOf(Rejected.class, other.reply()).code());
     assertEquals("site-2", view().siteId());
+  }
+
+  @Test
+  void aMoveCarriesHowTheDeviceStandsForItsNewSite() {
+    registerAndClaim();
+    report(new Reading("dev-1", clock.instant(), null, null, true, List.of(
+        new Reading.ReportedFault("E7", Severity.CRITICAL), new Reading.ReportedFault("W1", Severity.WARNING))));
+    var move = twin.<Reply>runCommand(r -> new Claim("cust-1", "site-2", r));
+    assertEquals(List.of(new DeviceMoved("cust-1", "site-1", "site-2", new SiteStatus(true, true, true, List.of("E7")), START)),
+        move.events());
   }
 
   // ---- activation and connectivity -------------------------------------------------------------
@@ -429,7 +439,7 @@ class DeviceTwinTest {
     DeviceState s = DeviceState.UNREGISTERED;
     for (Event e : List.of(
         new DeviceRegistered("thermostat-t3", "SN-1", Duration.ofMinutes(5), "1.0.0", START),
-        new DeviceClaimed("cust-1", "site-1", "thermostat-t3", claimed),
+        new DeviceClaimed("cust-1", "site-1", "thermostat-t3", SiteStatus.UNSEEN, claimed),
         new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, claimed),
         new DeviceActivated(activated),
         new StageChanged(Stage.ONBOARDING, Stage.DAY_30, activated),

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.twinfleet.service.device.DeviceTwin.*;
+import io.twinfleet.service.site.DeviceChange;
+import io.twinfleet.service.site.SiteState;
+import io.twinfleet.service.site.SiteTwin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +17,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -40,10 +44,21 @@ class EventSerializationTest {
   private static final Path SAMPLES = Path.of("src/test/resources/stored-events");
   private static final Path SNAPSHOTS = Path.of("src/test/resources/stored-snapshots");
 
+  private static final SiteStatus ONLINE_IN_USE_WITH_A_FAULT = new SiteStatus(true, true, true, List.of("E42"));
+
+  /**
+   * Samples of events in an earlier shape, by file, and the event each must read as today: claims
+   * and moves stored before they carried the device's status for its site.
+   */
+  static final Map<String, Event> EARLIER_SHAPES = Map.of(
+      "DeviceClaimed.txt", new DeviceClaimed("cust-7", "carpark-3", "charger-ac22", null, T),
+      "DeviceMoved.txt", new DeviceMoved("cust-7", "carpark-3", "carpark-4", null, T));
+
+  /** One event of each type in today's shape; its sample is named after its type, with "-vN" once the type changed shape. */
   static final List<Event> SAMPLE_EVENTS = List.of(
       new DeviceRegistered("charger-ac22", "SN-0042", Duration.ofMinutes(5), "3.1.4", T),
-      new DeviceClaimed("cust-7", "carpark-3", "charger-ac22", T),
-      new DeviceMoved("cust-7", "carpark-3", "carpark-4", T),
+      new DeviceClaimed("cust-7", "carpark-3", "charger-ac22", ONLINE_IN_USE_WITH_A_FAULT, T),
+      new DeviceMoved("cust-7", "carpark-3", "carpark-4", ONLINE_IN_USE_WITH_A_FAULT, T),
       new DeviceActivated(T),
       new StageChanged(Stage.ONBOARDING, Stage.DAY_30, T),
       new CameOnline(T),
@@ -63,11 +78,31 @@ class EventSerializationTest {
           new ChurnRisk.Scored(ChurnRisk.Factor.FLAPPING, 12, 4),
           new ChurnRisk.Scored(ChurnRisk.Factor.STAGE, 5, 2)), T));
 
+  /** One event of each type of the site entity. */
+  static final List<SiteTwin.Event> SITE_SAMPLE_EVENTS = List.of(
+      new SiteTwin.DevicesChanged(List.of(
+          new DeviceChange("charger-1", 2, DeviceChange.Kind.JOINED, ONLINE_IN_USE_WITH_A_FAULT, null, T),
+          new DeviceChange("charger-1", 9, DeviceChange.Kind.CRITICAL_FAULT, null, "E7", T),
+          new DeviceChange("charger-2", 3, DeviceChange.Kind.JOINED, new SiteStatus(true, true, false, List.of()), null, T),
+          new DeviceChange("charger-2", 4, DeviceChange.Kind.OFFLINE, null, null, T)), T),
+      new SiteTwin.MaintenanceDeclared("w-2026-11", T, T.plusSeconds(7200), "Replacing the cabinet.", T),
+      new SiteTwin.TargetSet(0.995, T));
+
+  /** A site with two chargers, one of them down for a while, a maintenance window and its own target. */
+  static SiteState sampleSiteState() {
+    SiteState s = SiteState.EMPTY;
+    for (SiteTwin.Event e : SITE_SAMPLE_EVENTS) {
+      s = SiteTwin.apply(s, e);
+    }
+    return SiteTwin.apply(s, new SiteTwin.DevicesChanged(List.of(new DeviceChange("charger-2", 5, DeviceChange.Kind.ONLINE, null, null,
+        T.plusSeconds(600))), T.plusSeconds(600)));
+  }
+
   /** A twin that registered, was claimed, reported, raised a fault and was checkpointed. */
   static DeviceState sampleState() {
     return applied(DeviceState.UNREGISTERED,
         new DeviceRegistered("charger-ac22", "SN-0042", Duration.ofMinutes(5), "3.1.4", T),
-        new DeviceClaimed("cust-7", "carpark-3", "charger-ac22", T.plusSeconds(60)),
+        new DeviceClaimed("cust-7", "carpark-3", "charger-ac22", SiteStatus.UNSEEN, T.plusSeconds(60)),
         new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, T.plusSeconds(60)),
         new CameOnline(T.plusSeconds(120)),
         new DeviceActivated(T.plusSeconds(120)),
@@ -133,11 +168,40 @@ class EventSerializationTest {
   }
 
   @Test
+  void everySiteEventTypeHasASample() {
+    Set<Class<?>> types = Arrays.stream(SiteTwin.Event.class.getPermittedSubclasses()).collect(Collectors.toSet());
+    assertEquals(types, SITE_SAMPLE_EVENTS.stream().map(Object::getClass).collect(Collectors.toSet()));
+  }
+
+  @Test
+  void aStoredSiteEventOfEachTypeAndASiteSnapshotStillRead() throws IOException {
+    Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+    boolean write = Boolean.getBoolean("twinfleet.write-stored-events");
+    Map<String, Object> samples = new java.util.LinkedHashMap<>();
+    for (SiteTwin.Event event : SITE_SAMPLE_EVENTS) {
+      samples.put("Site" + event.getClass().getSimpleName() + ".txt", event);
+    }
+    samples.put("site-state-v1.txt", sampleSiteState());
+    for (Map.Entry<String, Object> sample : samples.entrySet()) {
+      Path file = (sample.getValue() instanceof SiteState ? SNAPSHOTS : SAMPLES).resolve(sample.getKey());
+      if (write && !Files.exists(file)) {
+        write(serialization, sample.getValue(), file);
+      }
+      assertTrue(Files.exists(file), "no stored sample " + sample.getKey() + " (see class comment)");
+      assertEquals(sample.getValue(), read(serialization, file), sample.getKey());
+    }
+  }
+
+  @Test
   void aStoredEventOfEachTypeStillReads() throws IOException {
     Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
     boolean write = Boolean.getBoolean("twinfleet.write-stored-events");
+    for (Map.Entry<String, Event> earlier : EARLIER_SHAPES.entrySet()) {
+      assertEquals(earlier.getValue(), read(serialization, SAMPLES.resolve(earlier.getKey())), earlier.getKey());
+    }
     for (Event event : SAMPLE_EVENTS) {
-      String name = event.getClass().getSimpleName() + ".txt";
+      String type = event.getClass().getSimpleName();
+      String name = EARLIER_SHAPES.containsKey(type + ".txt") ? type + "-v2.txt" : type + ".txt";
       if (write && !Files.exists(SAMPLES.resolve(name))) {
         write(serialization, event, SAMPLES.resolve(name));
       }

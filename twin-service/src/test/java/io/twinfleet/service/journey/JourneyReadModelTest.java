@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import io.twinfleet.service.device.DeviceTwin.DeviceActivated;
 import io.twinfleet.service.device.DeviceTwin.DeviceClaimed;
 import io.twinfleet.service.device.DeviceTwin.DeviceMoved;
+import io.twinfleet.service.device.DeviceTwin.SiteStatus;
 import io.twinfleet.service.device.DeviceTwin.StageChanged;
 import io.twinfleet.service.device.Stage;
 import io.twinfleet.service.device.Validation.InvalidField;
@@ -72,7 +73,7 @@ class JourneyReadModelTest {
     /** Claim (stage ONBOARDING) and, if {@code activatedAfter} is not null, activation (DAY_30). */
     Events claimed(String deviceId, String customer, String site, String model, Duration activatedAfter) {
       add(deviceId, new DeviceTwin.DeviceRegistered(model, "SN", Duration.ofMinutes(5), "1.0", T0));
-      add(deviceId, new DeviceClaimed(customer, site, model, T0));
+      add(deviceId, new DeviceClaimed(customer, site, model, SiteStatus.UNSEEN, T0));
       add(deviceId, new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, T0));
       customers.claimed(customer, deviceId, site, model, T0).toCompletableFuture().join();
       if (activatedAfter != null) {
@@ -142,7 +143,7 @@ class JourneyReadModelTest {
     List<EventEnvelope<DeviceTwin.Event>> second = events.take();
     second = List.of(EventEnvelope.create(Offset.sequence(9), second.get(0).persistenceId(), 6, second.get(0).event(), 0L),
         EventEnvelope.create(Offset.sequence(10), PersistenceId.of("Device", "a-3").id(), 6,
-            new DeviceMoved("cust-b", "site-b", "site-c", T0), 0L));
+            new DeviceMoved("cust-b", "site-b", "site-c", SiteStatus.UNSEEN, T0), 0L));
     join(model.process(second));
     join(model.process(first)); // delivered again after a restart: at least once
     join(model.process(second));

@@ -13,6 +13,7 @@ import io.twinfleet.service.device.DeviceTwin.DeviceActivated;
 import io.twinfleet.service.device.DeviceTwin.DeviceClaimed;
 import io.twinfleet.service.device.DeviceTwin.DeviceDecommissioned;
 import io.twinfleet.service.device.DeviceTwin.DeviceMoved;
+import io.twinfleet.service.device.DeviceTwin.SiteStatus;
 import io.twinfleet.service.device.DeviceTwin.StageChanged;
 import io.twinfleet.service.device.Stage;
 import java.time.Duration;
@@ -28,7 +29,7 @@ class JourneyRowsTest {
   void aDeviceGetsItsRowWhenClaimedAndFollowsItsEvents() {
     assertNull(JourneyRows.apply(null, "d-1", 2, new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, T0)), "no row before the claim");
 
-    JourneyRow claimed = JourneyRows.apply(null, "d-1", 2, new DeviceClaimed("c-1", "s-1", "lock", T0));
+    JourneyRow claimed = JourneyRows.apply(null, "d-1", 2, new DeviceClaimed("c-1", "s-1", "lock", SiteStatus.UNSEEN, T0));
     assertEquals(new JourneyRow("d-1", "c-1", "s-1", "lock", null, null, T0, null, false, 0, null, null, 2), claimed);
 
     JourneyRow onboarding = JourneyRows.apply(claimed, "d-1", 3, new StageChanged(Stage.UNCLAIMED, Stage.ONBOARDING, T0));
@@ -40,7 +41,7 @@ class JourneyRowsTest {
     JourneyRow day30 = JourneyRows.apply(activated, "d-1", 5, new StageChanged(Stage.ONBOARDING, Stage.DAY_30, activation));
     assertEquals(new JourneyRow("d-1", "c-1", "s-1", "lock", "DAY_30", activation, T0, activation, false, 0, null, null, 5), day30);
 
-    JourneyRow moved = JourneyRows.apply(day30, "d-1", 6, new DeviceMoved("c-1", "s-1", "s-2", activation));
+    JourneyRow moved = JourneyRows.apply(day30, "d-1", 6, new DeviceMoved("c-1", "s-1", "s-2", SiteStatus.UNSEEN, activation));
     assertEquals("s-2", moved.siteId());
     JourneyRow retired = JourneyRows.apply(moved, "d-1", 7, new DeviceDecommissioned("c-1", DecommissionReason.CHURNED, activation));
     assertTrue(retired.decommissioned());
@@ -51,14 +52,14 @@ class JourneyRowsTest {
   void anEventTheRowHasAppliedChangesNothing() {
     JourneyRow row = new JourneyRow("d-1", "c-1", "s-1", "lock", "DAY_30", T0, T0, T0, false, 0, null, null, 5);
     assertSame(row, JourneyRows.apply(row, "d-1", 5, new StageChanged(Stage.DAY_30, Stage.DAY_60, T0)));
-    assertSame(row, JourneyRows.apply(row, "d-1", 3, new DeviceMoved("c-1", "s-1", "s-9", T0)));
+    assertSame(row, JourneyRows.apply(row, "d-1", 3, new DeviceMoved("c-1", "s-1", "s-9", SiteStatus.UNSEEN, T0)));
   }
 
   @Test
   void onlyJourneyEventsAreRelevant() {
     assertFalse(JourneyRows.relevant(new CameOnline(T0)));
-    for (var e : List.of(new DeviceClaimed("c", "s", "m", T0), new StageChanged(Stage.DAY_30, Stage.DAY_60, T0), new DeviceActivated(T0),
-        new DeviceMoved("c", "s", "t", T0), new DeviceDecommissioned("c", DecommissionReason.BROKEN, T0))) {
+    for (var e : List.of(new DeviceClaimed("c", "s", "m", SiteStatus.UNSEEN, T0), new StageChanged(Stage.DAY_30, Stage.DAY_60, T0), new DeviceActivated(T0),
+        new DeviceMoved("c", "s", "t", SiteStatus.UNSEEN, T0), new DeviceDecommissioned("c", DecommissionReason.BROKEN, T0))) {
       assertTrue(JourneyRows.relevant(e), e.toString());
     }
   }

@@ -14,6 +14,7 @@ import io.twinfleet.protocol.v1.RegisterDeviceRequest;
 import io.twinfleet.protocol.v1.WatchDeviceRequest;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
+import io.twinfleet.service.device.DeviceView;
 import io.twinfleet.service.device.DeviceTwin.Accepted;
 import io.twinfleet.service.device.DeviceTwin.Command;
 import io.twinfleet.service.device.DeviceTwin.Rejected;
@@ -27,12 +28,11 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * DeviceService: validates each request, asks the device's twin, and maps the answer. Requests that
@@ -45,7 +45,6 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
   private final Twins twins;
   private final DeviceSettings deviceSettings;
   private final CustomerDevicesRepository customerDevices;
-  private final AtomicLong watchers = new AtomicLong();
 
   public DeviceServiceImpl(
       ActorSystem<?> system, GrpcSettings settings, DeviceSettings deviceSettings, CustomerDevicesRepository customerDevices) {
@@ -164,11 +163,9 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       } else if (reply instanceof Rejected r) {
         out.onError(GrpcErrors.of(r.code(), r.message()));
       } else if (!call.isCancelled()) {
-        ActorRef<DeviceTwin.ViewSubscriber> watcher = system.systemActorOf(
-            DeviceWatcher.create(sharding.entityRefFor(DeviceTwin.ENTITY_KEY, id), call),
-            "watch-" + id.replaceAll("[^A-Za-z0-9-]", "_") + "-" + watchers.incrementAndGet(),
-            Props.empty());
-        call.setOnCancelHandler(() -> watcher.tell(new DeviceWatcher.Cancelled()));
+        EntityRef<Command> twin = sharding.entityRefFor(DeviceTwin.ENTITY_KEY, id);
+        EntityWatcher.start(system, id, DeviceView.class, w -> twin.tell(new DeviceTwin.Watch(w.narrow())),
+            w -> twin.tell(new DeviceTwin.Unwatch(w.narrow())), ProtoMapping::toProto, call);
       }
     });
   }
