@@ -141,6 +141,7 @@ public final class LoadTest implements Callable<Integer> {
       RunStats stats = new RunStats(fleet);
       Referee.Verdict verdict;
       JourneyReferee.Result journeyResult;
+      SiteReferee.Result siteResult;
       try (Simulation sim = new Simulation(fleet, time, channels, batch, inFlight, stats)) {
         sim.start();
         sim.sampleGets(getRate);
@@ -156,7 +157,15 @@ public final class LoadTest implements Callable<Integer> {
         result.put("provisioning", ordered("seconds", provisionSeconds, "registered", stats.registered.sum(),
             "claimed", stats.claimed.sum(), "retries", stats.retries.sum(), "persisted_commands_per_second", persisted / provisionSeconds));
 
-        Map<String, Object> steady = live(sim, stats, run);
+        Map<String, Object> steady;
+        try (SiteProbe probe = new SiteProbe(channels.get(0), time, ids)) {
+          probe.start(SITE_PROBE_PERIOD_MILLIS);
+          steady = live(sim, stats, run);
+          Histogram toSite = probe.interval();
+          steady.put("device_to_site_ms", percentiles(toSite));
+          out.printf(Locale.ROOT, "Device to site: %,d changes of a probe device reached its site (WatchSite) in p50 %.0f ms, p99 %.0f ms, max %.0f ms.%n",
+              toSite.getTotalCount(), RunStats.millis(toSite, 50), RunStats.millis(toSite, 99), toSite.getMaxValue() / 1e3);
+        }
         result.put("run", steady);
 
         if (serverPid != null) {
@@ -174,6 +183,11 @@ public final class LoadTest implements Callable<Integer> {
             "devices_listed", journeys.devicesListed(), "journeys_checked", journeys.journeysChecked(), "mismatches", journeys.mismatches().size()));
         verdict = verdict.with(journeys.mismatches());
         journeyResult = journeys;
+        SiteReferee.Result sites = siteReferee(fleet, time, channels.get(0), stats);
+        result.put("sites", ordered("sites_checked", sites.sites(), "months_checked", sites.months(), "service_availability", sites.service(),
+            "true_availability", sites.truth(), "tolerance", sites.tolerance(), "mismatches", sites.mismatches().size()));
+        verdict = verdict.with(sites.mismatches());
+        siteResult = sites;
         result.put("referee", verdictJson(verdict));
         result.put("truth", ordered("fleet_uptime", fleet.fleetUptime(time.nowMillis()), "readings_sent", fleet.readings()));
         result.put("errors", stats.errors());
@@ -186,7 +200,7 @@ public final class LoadTest implements Callable<Integer> {
           result.put("baselines", baselines(fleet, time, channels, baselineLength, result));
         }
       }
-      summary(result, verdict, journeyResult);
+      summary(result, verdict, journeyResult, siteResult);
       ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
           .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
       Files.writeString(json, mapper.writeValueAsString(result));
@@ -290,6 +304,21 @@ public final class LoadTest implements Callable<Integer> {
     return referee.verify(JOURNEY_SAMPLE, Duration.ofSeconds(90));
   }
 
+  /** Sites now and their SLA per month, for a sample of the fleet's sites. */
+  private SiteReferee.Result siteReferee(Fleet fleet, ServiceTime time, ManagedChannel channel, RunStats stats) throws InterruptedException {
+    if (verify.equals("none")) {
+      return SiteReferee.Result.none();
+    }
+    out.println("Refereeing the sites: devices and availability now, and the SLA of every month of the run...");
+    return new SiteReferee(fleet, time, channel, Referee.tolerance(time, stats), SiteReferee.lag(time)).verify(SITE_SAMPLE);
+  }
+
+  /** Sites the referee reads, spread over the fleet. */
+  private static final int SITE_SAMPLE = 2_000;
+
+  /** How often (real time) the site probe's device starts or ends a session. */
+  private static final long SITE_PROBE_PERIOD_MILLIS = 2_000;
+
   /** Journeys the referee reads one by one, spread over the fleet. */
   private static final int JOURNEY_SAMPLE = 200;
 
@@ -360,7 +389,7 @@ public final class LoadTest implements Callable<Integer> {
   }
 
   @SuppressWarnings("unchecked")
-  private void summary(Map<String, Object> result, Referee.Verdict v, JourneyReferee.Result journeys) {
+  private void summary(Map<String, Object> result, Referee.Verdict v, JourneyReferee.Result journeys, SiteReferee.Result sites) {
     out.println();
     out.println("== Summary ==");
     Map<String, Object> prov = (Map<String, Object>) result.get("provisioning");
@@ -398,6 +427,10 @@ public final class LoadTest implements Callable<Integer> {
     if (journeys.models() > 0) {
       out.printf("Journeys            funnel of %,d devices in %d models, %,d listed by stage, %,d journeys read%n",
           journeys.devicesCounted(), journeys.models(), journeys.devicesListed(), journeys.journeysChecked());
+    }
+    if (sites.sites() > 0) {
+      out.printf(Locale.ROOT, "Sites               %,d checked now and over %,d site-months; availability over the run: service %.3f%%, truth %.3f%% (may differ by %.3f%%)%n",
+          sites.sites(), sites.months(), 100 * sites.service(), 100 * sites.truth(), 100 * sites.tolerance());
     }
     if (v.checked() == 0) {
       out.println("Referee             not run (--verify none)");

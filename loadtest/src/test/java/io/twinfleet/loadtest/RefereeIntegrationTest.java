@@ -106,6 +106,13 @@ class RefereeIntegrationTest {
         assertEquals(claimed, result.devicesCounted(), "every claimed device counted once");
         assertEquals(claimed, result.devicesListed(), "and listed once");
         assertTrue(result.journeysChecked() >= 40, "journeys read: " + result.journeysChecked());
+
+        // The sites: devices and availability now, and each month's SLA figures.
+        SiteReferee.Result sites = new SiteReferee(fleet, time, channels.get(0), Referee.tolerance(time, stats), SiteReferee.lag(time))
+            .verify(fleet.siteCount());
+        assertEquals(List.of(), sites.mismatches().stream().limit(20).toList(), sites.mismatches().size() + " site mismatches");
+        assertTrue(sites.sites() > 50 && sites.months() >= sites.sites(), sites.toString());
+        assertTrue(sites.truth() < 1, "some site was down at some point: " + sites);
       }
       assertEquals(0, stats.errorCount(), "errors: " + stats.errors() + " " + stats.firstMessages());
     } finally {

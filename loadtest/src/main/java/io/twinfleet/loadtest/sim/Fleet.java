@@ -78,6 +78,13 @@ public final class Fleet {
   private final int[] decommissionLatency;
   private final boolean[] batteryLow;
   private final int[] batteryLowEpisodes;
+  // site truth: brought up to date before every change of one of a site's devices
+  private final long[] siteSince;
+  private final byte[] siteStatus;
+  private final long[][] siteServed;
+  private final long[][] siteDown;
+  private final int[][] siteChanges;
+  private long firstMonthStart;
   private long readings;
   private int heartbeatDivisor = 1;
   private int heartbeatMultiplier = 1;
@@ -119,6 +126,11 @@ public final class Fleet {
     decommissionLatency = new int[size];
     batteryLow = new boolean[size];
     batteryLowEpisodes = new int[size];
+    siteSince = new long[siteCount];
+    siteStatus = new byte[siteCount];
+    siteServed = new long[siteCount][];
+    siteDown = new long[siteCount][];
+    siteChanges = new int[siteCount][];
   }
 
   /**
@@ -256,6 +268,7 @@ public final class Fleet {
    * and can be compared with the truth.
    */
   public Step step(int i, long t, boolean frozen) {
+    advanceSite(site[i], t);
     switch (state[i]) {
       case AWAITING_FIRST_REPORT -> {
         if (frozen) {
@@ -347,6 +360,7 @@ public final class Fleet {
 
   /** The service acknowledged at {@code at} the decommissioning requested at {@code requestedAt}. */
   public void decommissioned(int i, long requestedAt, long at) {
+    advanceSite(site[i], at);
     state[i] = DECOMMISSIONED;
     decommissionedAt[i] = at;
     decommissionLatency[i] = (int) Math.min(Integer.MAX_VALUE, Math.max(0, at - requestedAt));
@@ -387,6 +401,11 @@ public final class Fleet {
 
   public String siteId(int i) {
     return prefix + "s" + site[i];
+  }
+
+  /** The id of site number {@code siteNumber}. */
+  public String siteIdOf(int siteNumber) {
+    return prefix + "s" + siteNumber;
   }
 
   public String customerId(int i) {
@@ -574,6 +593,137 @@ public final class Fleet {
       }
     }
     return false;
+  }
+
+  // ---- site truth: in service, available, per calendar month (UTC) ----
+
+  /** Not in service (no active device), available (a device active, working and free), down (in service, none free). */
+  private static final byte NOT_IN_SERVICE = 0, AVAILABLE = 1, DOWN = 2;
+
+  /**
+   * Site {@code s} as it stands between its last change and the next: how many devices are active
+   * (activated, not decommissioned), and until when the last free one stays on line (working and
+   * not in use; a free device is on line until its last report plus its off-line threshold).
+   */
+  private long[] siteNow(int s) {
+    long active = 0;
+    long freeUntil = Long.MIN_VALUE;
+    for (int i = siteStart[s]; i < siteStart[s + 1]; i++) {
+      if (activatedAt[i] != 0 && state[i] != DECOMMISSIONED) {
+        active++;
+        DeviceModel.Fault f = faultOf(i);
+        if (!inUse[i] && (f == null || f.severity() != io.twinfleet.protocol.v1.Severity.CRITICAL)) {
+          freeUntil = Math.max(freeUntil, lastSent[i] + offlineAfter(i));
+        }
+      }
+    }
+    return new long[] {active, freeUntil};
+  }
+
+  /** Adds site {@code s}'s time since its last change up to {@code t} to its months, before a change at {@code t}. */
+  private void advanceSite(int s, long t) {
+    long last = siteSince[s];
+    if (last == 0 || t <= last) {
+      siteSince[s] = Math.max(last, t);
+      return;
+    }
+    long[] now = siteNow(s);
+    byte status = now[0] == 0 ? NOT_IN_SERVICE : now[1] > last ? AVAILABLE : DOWN;
+    if (status != siteStatus[s]) {
+      count(s, last);
+    }
+    if (status != NOT_IN_SERVICE) {
+      add(s, siteServed, last, t);
+      long downFrom = Math.max(last, now[1]);
+      if (downFrom < t) {
+        add(s, siteDown, downFrom, t);
+        if (status == AVAILABLE) {
+          count(s, downFrom);
+          status = DOWN;
+        }
+      }
+    }
+    siteStatus[s] = status;
+    siteSince[s] = t;
+  }
+
+  private void add(int s, long[][] perMonth, long from, long to) {
+    while (from < to) {
+      int m = monthIndex(from);
+      long end = Math.min(to, monthStart(m + 1));
+      perMonth[s] = grown(perMonth[s], m);
+      perMonth[s][m] += end - from;
+      from = end;
+    }
+  }
+
+  private void count(int s, long at) {
+    int m = monthIndex(at);
+    if (siteChanges[s] == null || siteChanges[s].length <= m) {
+      siteChanges[s] = java.util.Arrays.copyOf(siteChanges[s] == null ? new int[0] : siteChanges[s], m + 1);
+    }
+    siteChanges[s][m]++;
+  }
+
+  private static long[] grown(long[] a, int index) {
+    return a != null && a.length > index ? a : java.util.Arrays.copyOf(a == null ? new long[0] : a, index + 1);
+  }
+
+  /** Months are counted from the one the first site change fell in. */
+  private int monthIndex(long t) {
+    java.time.YearMonth m = java.time.YearMonth.from(java.time.Instant.ofEpochMilli(t).atZone(java.time.ZoneOffset.UTC));
+    if (firstMonthStart == 0) {
+      firstMonthStart = m.atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli();
+    }
+    java.time.YearMonth first = java.time.YearMonth.from(java.time.Instant.ofEpochMilli(firstMonthStart).atZone(java.time.ZoneOffset.UTC));
+    return (int) first.until(m, java.time.temporal.ChronoUnit.MONTHS);
+  }
+
+  private long monthStart(int index) {
+    java.time.YearMonth first = java.time.YearMonth.from(java.time.Instant.ofEpochMilli(firstMonthStart).atZone(java.time.ZoneOffset.UTC));
+    return first.plusMonths(index).atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli();
+  }
+
+  /**
+   * Site {@code s}'s calendar month {@code month} up to {@code t} as the service counts its SLA
+   * (no maintenance declared): time in service, time of it the site was down, and how many times
+   * it changed between not in service, available and down. Read only: the time since the site's
+   * last change is added on the fly.
+   */
+  public SiteMonth siteMonth(int s, java.time.YearMonth month, long t) {
+    if (siteSince[s] == 0 || firstMonthStart == 0) {
+      return new SiteMonth(0, 0, 0);
+    }
+    int m = monthIndex(month.atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli());
+    long served = m >= 0 && siteServed[s] != null && siteServed[s].length > m ? siteServed[s][m] : 0;
+    long down = m >= 0 && siteDown[s] != null && siteDown[s].length > m ? siteDown[s][m] : 0;
+    int changes = m >= 0 && siteChanges[s] != null && siteChanges[s].length > m ? siteChanges[s][m] : 0;
+    long last = siteSince[s];
+    long from = Math.max(last, m < 0 ? Long.MAX_VALUE : monthStart(m));
+    long to = Math.min(t, m < 0 ? Long.MIN_VALUE : monthStart(m + 1));
+    long[] now = siteNow(s);
+    if (now[0] > 0 && from < to) {
+      served += to - from;
+      long downFrom = Math.max(from, now[1]);
+      if (downFrom < to) {
+        down += to - downFrom;
+        changes++;
+      }
+    }
+    return new SiteMonth(served, down, changes);
+  }
+
+  /** A site's month: milliseconds in service and down, and its changes of state. */
+  public record SiteMonth(long servedMillis, long downMillis, int changes) {}
+
+  /** The devices of site {@code siteNumber}: from {@link #firstDeviceOf} up to this one, exclusive. */
+  public int endOfSite(int siteNumber) {
+    return siteStart[siteNumber + 1];
+  }
+
+  /** Whether site {@code siteNumber} has an active device: activated and not decommissioned. */
+  public boolean siteInService(int siteNumber) {
+    return siteNow(siteNumber)[0] > 0;
   }
 
   /** The first device of site {@code siteNumber}; its devices are numbered consecutively. */

@@ -170,6 +170,34 @@ class FleetTest {
   }
 
   @Test
+  void aOneDeviceSiteIsDownExactlyWhenItsDeviceIsOffLineMonthByMonth() {
+    Duration never = Duration.ofDays(365_000);
+    FleetProfile dropping = new FleetProfile(0, 0, Duration.ofHours(1), Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(3),
+        never, Duration.ofHours(1), never, Duration.ofHours(1), never, never);
+    Fleet f = Fleet.plan(3, 1, 1, "x-", dropping, 2);
+    long first = f.claimed(0, T0);
+    long end = first + 70 * DAY; // January, February, part of March
+    runUntil(f, 0, end);
+    long served = 0;
+    long down = 0;
+    int changes = 0;
+    for (java.time.YearMonth m = java.time.YearMonth.of(2026, 1); !m.isAfter(java.time.YearMonth.of(2026, 3)); m = m.plusMonths(1)) {
+      Fleet.SiteMonth month = f.siteMonth(0, m, end);
+      long monthLength = m.lengthOfMonth() * DAY;
+      assertTrue(month.servedMillis() <= monthLength);
+      served += month.servedMillis();
+      down += month.downMillis();
+      changes += month.changes();
+    }
+    assertEquals(31 * DAY - (first - T0), f.siteMonth(0, java.time.YearMonth.of(2026, 1), end).servedMillis(), "in service from activation");
+    assertEquals(28 * DAY, f.siteMonth(0, java.time.YearMonth.of(2026, 2), end).servedMillis());
+    assertEquals(f.lifeMillis(0, end), served);
+    assertEquals(f.offlineMillis(0, end), down, "a home with one device is down whenever it is off line");
+    assertTrue(changes >= 2 * 20, "every outage is two changes: " + changes);
+    assertEquals(new Fleet.SiteMonth(0, 0, 0), f.siteMonth(0, java.time.YearMonth.of(2025, 12), end), "before the run");
+  }
+
+  @Test
   void batteryLowIsOneEpisodePerCrossingWithHysteresis() {
     Fleet f = Fleet.plan(5, 200, 200, "x-", quiet(), 2);
     int checked = 0;
