@@ -8,12 +8,14 @@ import io.twinfleet.persistence.cassandra.CassandraSchema;
 import io.twinfleet.persistence.cassandra.ClockOriginStore;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.JourneyRepository;
+import io.twinfleet.persistence.readmodel.QualityRepository;
 import io.twinfleet.persistence.readmodel.SitesRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import io.twinfleet.service.api.grpc.DeviceServiceImpl;
 import io.twinfleet.service.api.grpc.GrpcServer;
 import io.twinfleet.service.api.grpc.GrpcSettings;
 import io.twinfleet.service.api.grpc.JourneyServiceImpl;
+import io.twinfleet.service.api.grpc.QualityServiceImpl;
 import io.twinfleet.service.api.grpc.SiteServiceImpl;
 import io.twinfleet.service.api.grpc.TelemetryServiceImpl;
 import io.twinfleet.service.device.BaselineSink;
@@ -22,6 +24,8 @@ import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.MilestoneScheduler;
 import io.twinfleet.service.journey.JourneyQueries;
+import io.twinfleet.service.quality.FleetQuality;
+import io.twinfleet.service.quality.QualityQueries;
 import io.twinfleet.service.site.SiteSettings;
 import io.twinfleet.service.site.SiteTwin;
 import io.twinfleet.service.site.SiteUpdates;
@@ -88,6 +92,8 @@ public final class TwinfleetService {
     SitesRepository sites = new SitesRepository(session, keyspace);
     SiteTwin.init(system, SiteSettings.fromConfig(config), clock);
     SiteUpdates.init(system, deviceSettings, sites);
+    QualityRepository quality = new QualityRepository(session, keyspace);
+    FleetQuality.init(system, deviceSettings, quality);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline = grpcSettings.baselineSink() ? BaselineSink.init(system) : null;
     GrpcServer grpc = GrpcServer.start(system, grpcSettings, clock, List.of(
@@ -95,7 +101,8 @@ public final class TwinfleetService {
         new JourneyServiceImpl(system, grpcSettings, deviceSettings, clock,
             new JourneyQueries(journeys, customerDevices, deviceSettings.projectionTags())),
         new TelemetryServiceImpl(system, region, baseline, grpcSettings, deviceSettings, clock),
-        new SiteServiceImpl(system, grpcSettings, clock, sites)));
+        new SiteServiceImpl(system, grpcSettings, clock, sites),
+        new QualityServiceImpl(clock, new QualityQueries(quality, deviceSettings.projectionTags()))));
     log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
     return new Running(grpc, httpPort, clock);
   }

@@ -110,7 +110,7 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
     try {
       Filter filter = filter(req.getStage(), req.getSiteId(), req.getCustomerId(), req.getModel());
       int pageSize = Paging.pageSize("page_size", req.getPageSize());
-      answer(queries.list(filter, pageSize, req.getPageToken()), out, page -> {
+      Answers.answer(queries.list(filter, pageSize, req.getPageToken()), out, page -> {
         ListDevicesByStageResponse.Builder b = ListDevicesByStageResponse.newBuilder();
         page.rows().forEach(row -> b.addDevices(ProtoMapping.toProto(row)));
         if (page.nextToken() != null) {
@@ -127,7 +127,7 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
   public void getStageFunnel(GetStageFunnelRequest req, StreamObserver<StageFunnel> out) {
     try {
       Filter filter = filter(io.twinfleet.protocol.v1.Stage.STAGE_UNSPECIFIED, req.getSiteId(), req.getCustomerId(), req.getModel());
-      answer(queries.funnel(filter), out, ProtoMapping::toProto);
+      Answers.answer(queries.funnel(filter), out, ProtoMapping::toProto);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -158,7 +158,7 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
         throw new InvalidField("min_score", req.getMinScore() + " is outside 0..100");
       }
       int limit = Paging.pageSize("limit", req.getLimit());
-      answer(queries.atRisk(stage, req.getMinScore(), limit), out, rows -> {
+      Answers.answer(queries.atRisk(stage, req.getMinScore(), limit), out, rows -> {
         ListAtRiskResponse.Builder b = ListAtRiskResponse.newBuilder();
         rows.forEach(row -> b.addDevices(ProtoMapping.toAtRisk(row)));
         return b.build();
@@ -180,17 +180,6 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
 
   private CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
     return twins.ask(deviceId, command);
-  }
-
-  /** Answers with {@code stage}'s result made a response, or with the status of its failure. */
-  private static <T, R> void answer(CompletionStage<T> stage, StreamObserver<R> out, Function<T, R> response) {
-    stage.whenComplete((result, error) -> {
-      if (error != null) {
-        out.onError(GrpcErrors.from(error));
-      } else {
-        respond(out, response.apply(result));
-      }
-    });
   }
 
   private static <T> void respond(StreamObserver<T> out, T value) {

@@ -66,7 +66,7 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
   public void getSite(GetSiteRequest req, StreamObserver<Site> out) {
     try {
       String id = Validation.id("site_id", req.getSiteId());
-      answer(view(id), SiteMapping::toProto, out);
+      Answers.answer(view(id), out, SiteMapping::toProto);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -79,7 +79,7 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
       YearMonth month = month(req.getMonth(), YearMonth.from(clock.instant().atZone(ZoneOffset.UTC)));
       CompletionStage<SiteSla> sla = ask(id, replyTo -> new SiteTwin.GetSla(month, replyTo))
           .thenApply(reply -> SiteMapping.toProto(id, ((SiteTwin.SlaAnswer) accepted(reply)).sla(), true));
-      answer(sla, Function.identity(), out);
+      Answers.answer(sla, out, Function.identity());
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -102,8 +102,8 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
         throw new InvalidField("end", "the window is longer than " + MAX_WINDOW.toDays() + " days; declare several");
       }
       String reason = Validation.note("reason", req.getReason(), MAX_REASON);
-      answer(stored(id, replyTo -> new SiteTwin.DeclareMaintenance(windowId, start, end, reason, replyTo)),
-          SiteMapping::toProto, out);
+      Answers.answer(stored(id, replyTo -> new SiteTwin.DeclareMaintenance(windowId, start, end, reason, replyTo)), out,
+          SiteMapping::toProto);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -117,7 +117,7 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
       if (!(target > 0 && target <= 1)) {
         throw new InvalidField("target", target + " must be above 0 and at most 1, e.g. 0.995");
       }
-      answer(stored(id, replyTo -> new SiteTwin.SetTarget(target, replyTo)), SiteMapping::toProto, out);
+      Answers.answer(stored(id, replyTo -> new SiteTwin.SetTarget(target, replyTo)), out, SiteMapping::toProto);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -147,7 +147,7 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
               return b.build();
             });
           });
-      answer(page, Function.identity(), out);
+      Answers.answer(page, out, Function.identity());
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -229,16 +229,5 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
 
   private static SiteTwin.Summary summary(SiteTwin.Reply reply) {
     return (SiteTwin.Summary) reply;
-  }
-
-  private static <T, P> void answer(CompletionStage<T> answer, Function<T, P> toProto, StreamObserver<P> out) {
-    answer.whenComplete((value, error) -> {
-      if (error != null) {
-        out.onError(GrpcErrors.from(error));
-      } else {
-        out.onNext(toProto.apply(value));
-        out.onCompleted();
-      }
-    });
   }
 }

@@ -8,36 +8,29 @@ import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.twinfleet.persistence.testing.CassandraExtension;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.*;
-import io.twinfleet.service.TestNode;
+import io.twinfleet.service.NodeTestBase;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Everything a client can send wrongly gets the status DESIGN names, with a message naming the
  * field, and changes nothing: neither the view nor a single row of the journal.
  */
-@ExtendWith(CassandraExtension.class)
-class BadInputIntegrationTest {
+class BadInputIntegrationTest extends NodeTestBase {
 
-  private static TestKeyspace keyspace;
-  private static TestNode node;
   private Device before;
   private long journalRowsBefore;
 
   @BeforeAll
-  static void startNode(TestKeyspace ks) throws Exception {
-    keyspace = ks;
-    node = TestNode.start(ks, "");
+  static void start(TestKeyspace ks) throws Exception {
+    startNode(ks, "");
     DeviceServiceGrpc.newBlockingStub(node.channel()).registerDevice(
         RegisterDeviceRequest.newBuilder().setDeviceId("lock-1").setModel("lock-l2").setSerial("SN-9").build());
     DeviceServiceGrpc.newBlockingStub(node.channel()).claimDevice(
@@ -46,12 +39,6 @@ class BadInputIntegrationTest {
         Reading.newBuilder().setDeviceId("lock-1").setObservedAt(at(Instant.now())).setBatteryPercent(70).build());
   }
 
-  @AfterAll
-  static void stopNode() throws Exception {
-    if (node != null) {
-      node.close();
-    }
-  }
 
   @BeforeEach
   void remember() {

@@ -17,10 +17,9 @@ import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.StreamObserver;
-import io.twinfleet.persistence.testing.CassandraExtension;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.*;
-import io.twinfleet.service.TestNode;
+import io.twinfleet.service.NodeTestBase;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,34 +34,22 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The whole path, as a client sees it: real gRPC over loopback into a service node whose twins
  * persist into the forked Cassandra; then a graceful restart, after which every view must be as it
  * was.
  */
-@ExtendWith(CassandraExtension.class)
-class DeviceLifecycleIntegrationTest {
+class DeviceLifecycleIntegrationTest extends NodeTestBase {
 
-  private static TestKeyspace keyspace;
-  private static TestNode node;
 
   @BeforeAll
-  static void startNode(TestKeyspace ks) throws Exception {
-    keyspace = ks;
-    node = TestNode.start(ks, "");
+  static void start(TestKeyspace ks) throws Exception {
+    startNode(ks, "");
   }
 
-  @AfterAll
-  static void stopNode() throws Exception {
-    if (node != null) {
-      node.close();
-    }
-  }
 
   private static DeviceServiceGrpc.DeviceServiceBlockingStub devices() {
     return DeviceServiceGrpc.newBlockingStub(node.channel()).withDeadlineAfter(20, TimeUnit.SECONDS);
@@ -289,8 +276,7 @@ class DeviceLifecycleIntegrationTest {
     Device thermBefore = get("therm-1");
     Device chargerBefore = get("charger-1");
     DeviceJourney journeyBefore = journeys.getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId("therm-1").build());
-    node.close();
-    node = TestNode.start(keyspace, "");
+    restartNode();
     Device thermAfter = get("therm-1");
     assertEquals(DeviceViews.withoutUptime(thermBefore), DeviceViews.withoutUptime(thermAfter));
     assertEquals(thermBefore.getUptimeSinceActivation().getOffline(), thermAfter.getUptimeSinceActivation().getOffline());

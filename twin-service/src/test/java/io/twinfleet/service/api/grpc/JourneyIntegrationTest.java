@@ -9,10 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.twinfleet.persistence.testing.CassandraExtension;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.*;
-import io.twinfleet.service.TestNode;
+import io.twinfleet.service.NodeTestBase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,10 +22,8 @@ import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Devices walk through every stage on a clock where 30 days pass in 4 seconds, while the service
@@ -34,32 +31,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * restart) and every device's journey must agree with what the test drove. One model lives 95 days
  * in service: its device reaches END_OF_LIFE by time, with nobody asking for it after the restart.
  */
-@ExtendWith(CassandraExtension.class)
-class JourneyIntegrationTest {
+class JourneyIntegrationTest extends NodeTestBase {
 
   private static final double SPEED = 30 * 86_400 / 4.0;
-  private static TestKeyspace keyspace;
-  private static TestNode node;
 
   @BeforeAll
-  static void startNode(TestKeyspace ks) throws Exception {
-    keyspace = ks;
-    node = start();
-  }
-
-  private static TestNode start() throws Exception {
-    return TestNode.start(keyspace, """
+  static void start(TestKeyspace ks) throws Exception {
+    startNode(ks, """
         twinfleet.clock.speed = %s
         twinfleet.journey.models { "sensor-s1" { expected-lifetime = 95 days } }
         """.formatted(SPEED));
   }
 
-  @AfterAll
-  static void stopNode() throws Exception {
-    if (node != null) {
-      node.close();
-    }
-  }
 
   /** A watch of stage changes, collected as they come. */
   private static final class Watch implements StreamObserver<StageChangeEvent> {
@@ -148,10 +131,10 @@ class JourneyIntegrationTest {
     devices().decommissionDevice(DecommissionDeviceRequest.newBuilder().setDeviceId("cam-4").setReason(DecommissionReason.RETURNED).build());
 
     await("the watch has seen DAY_60", Duration.ofSeconds(20), () -> before.events.stream().anyMatch(e -> e.getTo() == Stage.DAY_60));
-    node.close();
+    stopNode();
     await("the watch ended with its node", Duration.ofSeconds(10), () -> before.ended != null);
     String token = before.events.get(before.events.size() - 1).getResumeToken();
-    node = start();
+    startAgain();
     Watch after = Watch.open(WatchStageChangesRequest.newBuilder().setResumeToken(token).build());
 
     List<Stage> walked = List.of(Stage.ONBOARDING, Stage.DAY_30, Stage.DAY_60, Stage.DAY_90, Stage.MATURE);

@@ -13,7 +13,6 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
-import io.twinfleet.persistence.testing.CassandraExtension;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.BatchAck;
 import io.twinfleet.protocol.v1.DeviceServiceGrpc;
@@ -21,7 +20,7 @@ import io.twinfleet.protocol.v1.GetDeviceRequest;
 import io.twinfleet.protocol.v1.Reading;
 import io.twinfleet.protocol.v1.ReadingBatch;
 import io.twinfleet.protocol.v1.TelemetryServiceGrpc;
-import io.twinfleet.service.TestNode;
+import io.twinfleet.service.NodeTestBase;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,33 +28,23 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The headers besides the messages: every response tells the service clock and its speed, and a
  * ReportStream may ask for the baseline sink, which accepts readings without touching any twin.
  */
-@ExtendWith(CassandraExtension.class)
-class ServiceHeadersIntegrationTest {
+class ServiceHeadersIntegrationTest extends NodeTestBase {
 
   private static final Metadata.Key<String> CLOCK = Metadata.Key.of("twinfleet-clock", Metadata.ASCII_STRING_MARSHALLER);
   private static final Metadata.Key<String> SINK = Metadata.Key.of("twinfleet-sink", Metadata.ASCII_STRING_MARSHALLER);
-  private static TestNode node;
 
   @BeforeAll
-  static void startNode(TestKeyspace ks) throws Exception {
-    node = TestNode.start(ks, "twinfleet.clock.speed = 100");
+  static void start(TestKeyspace ks) throws Exception {
+    startNode(ks, "twinfleet.clock.speed = 100");
   }
 
-  @AfterAll
-  static void stopNode() throws Exception {
-    if (node != null) {
-      node.close();
-    }
-  }
 
   @Test
   void everyResponseCarriesTheServiceClockAndItsSpeed() {

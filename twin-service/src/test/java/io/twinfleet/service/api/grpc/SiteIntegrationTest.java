@@ -10,10 +10,9 @@ import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.twinfleet.persistence.testing.CassandraExtension;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.*;
-import io.twinfleet.service.TestNode;
+import io.twinfleet.service.NodeTestBase;
 import java.time.Duration;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -21,10 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A car park of three chargers and a home with one thermostat, on a real service at 60x: devices'
@@ -32,25 +29,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * agree with what the test drove; maintenance and targets change the SLA; bad requests get their
  * status and change nothing; a restart keeps it all.
  */
-@ExtendWith(CassandraExtension.class)
-class SiteIntegrationTest {
+class SiteIntegrationTest extends NodeTestBase {
 
   private static final Duration SOON = Duration.ofSeconds(20);
-  private static TestKeyspace keyspace;
-  private static TestNode node;
 
   @BeforeAll
-  static void startNode(TestKeyspace ks) throws Exception {
-    keyspace = ks;
-    node = TestNode.start(keyspace, "twinfleet.clock.speed = 60");
+  static void start(TestKeyspace ks) throws Exception {
+    startNode(ks, "twinfleet.clock.speed = 60");
   }
 
-  @AfterAll
-  static void stopNode() throws Exception {
-    if (node != null) {
-      node.close();
-    }
-  }
 
   private static DeviceServiceGrpc.DeviceServiceBlockingStub devices() {
     return DeviceServiceGrpc.newBlockingStub(node.channel());
@@ -217,8 +204,7 @@ class SiteIntegrationTest {
     assertEquals(0.95, unchanged.getThisMonth().getTarget());
 
     // A restart keeps sites as they were.
-    node.close();
-    node = TestNode.start(keyspace, "twinfleet.clock.speed = 60");
+    restartNode();
     Site again = site("park-a");
     assertEquals(3, again.getActiveDevices());
     assertEquals(0.95, again.getThisMonth().getTarget());

@@ -4,10 +4,9 @@ import static io.twinfleet.service.Eventually.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.twinfleet.persistence.testing.CassandraExtension;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.*;
-import io.twinfleet.service.TestNode;
+import io.twinfleet.service.NodeTestBase;
 import io.twinfleet.service.device.DeviceTwin;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,31 +17,21 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.ShardRegion;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A journey milestone moves the stage although the twin sleeps and nobody asks: on a clock where
  * 30 days pass in 5 seconds, a device reports once and goes quiet, its twin is passivated, and the
  * milestone scheduler wakes it to store DAY_30 -> DAY_60 at the exact milestone.
  */
-@ExtendWith(CassandraExtension.class)
-class StageMilestoneIntegrationTest {
+class StageMilestoneIntegrationTest extends NodeTestBase {
 
   private static final double SPEED = 30 * 86_400 / 5.0;
-  private static TestKeyspace keyspace;
-  private static TestNode node;
 
   @BeforeAll
-  static void startNode(TestKeyspace ks) throws Exception {
-    keyspace = ks;
-    node = start();
-  }
-
-  private static TestNode start() throws Exception {
-    return TestNode.start(keyspace, """
+  static void start(TestKeyspace ks) throws Exception {
+    startNode(ks, """
         twinfleet.clock.speed = %s
         pekko.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout = 1s
         """.formatted(SPEED));
@@ -70,12 +59,6 @@ class StageMilestoneIntegrationTest {
     assertEquals(activated.plus(Duration.ofDays(30)), instant(day60.getAt()), "at the exact milestone");
   }
 
-  @AfterAll
-  static void stopNode() throws Exception {
-    if (node != null) {
-      node.close();
-    }
-  }
 
   private static Instant instant(com.google.protobuf.Timestamp t) {
     return ProtoMapping.instant("timestamp", t);
@@ -109,10 +92,10 @@ class StageMilestoneIntegrationTest {
   @Test
   void aMilestoneThatFellDueWhileTheNodeWasDownIsStoredAfterTheRestart() throws Exception {
     Instant activated = activate("restarted-1");
-    node.close();
+    stopNode();
     TimeUnit.SECONDS.sleep(6); // 36 simulated days: the milestone passes while nothing runs
     assertEquals(2, storedStageChanges("restarted-1"));
-    node = start();
+    startAgain();
 
     await("DAY_60 is stored", Duration.ofSeconds(15), () -> storedStageChanges("restarted-1") >= 3);
     assertDay60AtItsMilestone("restarted-1", activated);
