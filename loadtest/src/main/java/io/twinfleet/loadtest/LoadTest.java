@@ -188,6 +188,15 @@ public final class LoadTest implements Callable<Integer> {
             "true_availability", sites.truth(), "tolerance", sites.tolerance(), "mismatches", sites.mismatches().size()));
         verdict = verdict.with(sites.mismatches());
         siteResult = sites;
+        QualityReferee.Result quality = verify.equals("none") || Double.isNaN(verdict.uptime().truth()) ? QualityReferee.Result.none()
+            : QualityReferee.verify(fleet, time, channels.get(0), verdict.uptime().tolerance(), Duration.ofSeconds(60));
+        result.put("quality", ordered("service_uptime", quality.service(), "true_uptime", quality.truth(), "tolerance", quality.tolerance(),
+            "service_top_firmware", quality.serviceTopFirmware(), "true_top_firmware", quality.trueTopFirmware(),
+            "mismatches", quality.mismatches().size()));
+        verdict = verdict.with(quality.mismatches());
+        out.printf(Locale.ROOT, "Fleet quality (GetQualityBreakdown over the run): uptime %.3f%%, truth %.3f%% (may differ by %.3f%%); most downtime on firmware %s (truth: %s)%n",
+            100 * quality.service(), 100 * quality.truth(), 100 * quality.tolerance(), quality.serviceTopFirmware(),
+            quality.trueTopFirmware().isEmpty() ? "no clear top" : quality.trueTopFirmware());
         result.put("referee", verdictJson(verdict));
         result.put("truth", ordered("fleet_uptime", fleet.fleetUptime(time.nowMillis()), "readings_sent", fleet.readings()));
         result.put("errors", stats.errors());

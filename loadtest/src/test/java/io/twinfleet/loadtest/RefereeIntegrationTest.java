@@ -113,6 +113,11 @@ class RefereeIntegrationTest {
         assertEquals(List.of(), sites.mismatches().stream().limit(20).toList(), sites.mismatches().size() + " site mismatches");
         assertTrue(sites.sites() > 50 && sites.months() >= sites.sites(), sites.toString());
         assertTrue(sites.truth() < 1, "some site was down at some point: " + sites);
+
+        // The fleet quality read models: the run's uptime by model, and the firmware with most downtime.
+        QualityReferee.Result quality = QualityReferee.verify(fleet, time, channels.get(0), uptime.tolerance(), Duration.ofSeconds(60));
+        assertEquals(List.of(), quality.mismatches(), quality.toString());
+        assertTrue(quality.service() < 1, quality.toString());
       }
       assertEquals(0, stats.errorCount(), "errors: " + stats.errors() + " " + stats.firstMessages());
     } finally {

@@ -85,6 +85,7 @@ public final class Fleet {
   private final long[][] siteDown;
   private final int[][] siteChanges;
   private long firstMonthStart;
+  private final java.util.Map<String, Long> offlineByFirmware = new java.util.HashMap<>();
   private long readings;
   private int heartbeatDivisor = 1;
   private int heartbeatMultiplier = 1;
@@ -303,7 +304,9 @@ public final class Fleet {
           due[i] = NEVER;
           return Step.NOTHING;
         }
-        offlineMillis[i] += Math.max(0, t - (lastSent[i] + offlineAfter(i)));
+        long episode = Math.max(0, t - (lastSent[i] + offlineAfter(i)));
+        offlineMillis[i] += episode;
+        offlineByFirmware.merge(firmwareOf(i), episode, Long::sum); // it upgrades only when it reports
         drops[i]++;
         state[i] = ONLINE;
         nextDropAt[i] = t + exponential(i, betweenDrops(i));
@@ -572,6 +575,21 @@ public final class Fleet {
    */
   public int drops(int i) {
     return drops[i];
+  }
+
+  /**
+   * Off-line time in devices' life up to {@code t} per firmware version the device ran meanwhile
+   * (as {@link #offlineMillis}, summed). Read while the fleet is frozen.
+   */
+  public java.util.Map<String, Long> offlineByFirmware(long t) {
+    java.util.Map<String, Long> out = new java.util.HashMap<>(offlineByFirmware);
+    for (int i = 0; i < size; i++) {
+      long open = offlineMillis(i, t) - offlineMillis[i];
+      if (open > 0) {
+        out.merge(firmwareOf(i), open, Long::sum);
+      }
+    }
+    return out;
   }
 
   /** The share of all active devices' life up to {@code t} that they were not off line. */
