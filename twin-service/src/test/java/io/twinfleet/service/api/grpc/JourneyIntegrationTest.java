@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.*;
+import io.twinfleet.service.Collected;
 import io.twinfleet.service.NodeTestBase;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,30 +44,10 @@ class JourneyIntegrationTest extends NodeTestBase {
 
 
   /** A watch of stage changes, collected as they come. */
-  private static final class Watch implements StreamObserver<StageChangeEvent> {
-    final List<StageChangeEvent> events = new CopyOnWriteArrayList<>();
-    volatile Throwable ended;
-
-    static Watch open(WatchStageChangesRequest request) {
-      Watch w = new Watch();
-      JourneyServiceGrpc.newStub(node.channel()).watchStageChanges(request, w);
-      return w;
-    }
-
-    @Override
-    public void onNext(StageChangeEvent e) {
-      events.add(e);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      ended = t;
-    }
-
-    @Override
-    public void onCompleted() {
-      ended = new IllegalStateException("completed");
-    }
+  private static Collected<StageChangeEvent> watch(WatchStageChangesRequest request) {
+    Collected<StageChangeEvent> w = new Collected<>();
+    JourneyServiceGrpc.newStub(node.channel()).watchStageChanges(request, w);
+    return w;
   }
 
   private static DeviceServiceGrpc.DeviceServiceBlockingStub devices() {
@@ -120,7 +99,7 @@ class JourneyIntegrationTest extends NodeTestBase {
 
   @Test
   void devicesWalkEveryStageAcrossARestart() throws Exception {
-    Watch before = Watch.open(WatchStageChangesRequest.newBuilder().setFromBeginning(true).build());
+    Collected<StageChangeEvent> before = watch(WatchStageChangesRequest.newBuilder().setFromBeginning(true).build());
     claim("lock-0", "lock", "cust-0", "home-0", true);
     claim("lock-1", "lock", "cust-1", "home-1", true);
     claim("lock-2", "lock", "cust-1", "home-1", false);
@@ -130,12 +109,12 @@ class JourneyIntegrationTest extends NodeTestBase {
     claim("old-6", "sensor-s1", "cust-2", "home-2", true);
     devices().decommissionDevice(DecommissionDeviceRequest.newBuilder().setDeviceId("cam-4").setReason(DecommissionReason.RETURNED).build());
 
-    await("the watch has seen DAY_60", Duration.ofSeconds(20), () -> before.events.stream().anyMatch(e -> e.getTo() == Stage.DAY_60));
+    await("the watch has seen DAY_60", Duration.ofSeconds(20), () -> before.items.stream().anyMatch(e -> e.getTo() == Stage.DAY_60));
     stopNode();
     await("the watch ended with its node", Duration.ofSeconds(10), () -> before.ended != null);
-    String token = before.events.get(before.events.size() - 1).getResumeToken();
+    String token = before.items.get(before.items.size() - 1).getResumeToken();
     startAgain();
-    Watch after = Watch.open(WatchStageChangesRequest.newBuilder().setResumeToken(token).build());
+    Collected<StageChangeEvent> after = watch(WatchStageChangesRequest.newBuilder().setResumeToken(token).build());
 
     List<Stage> walked = List.of(Stage.ONBOARDING, Stage.DAY_30, Stage.DAY_60, Stage.DAY_90, Stage.MATURE);
     await("every active device is MATURE", Duration.ofSeconds(30),
@@ -185,21 +164,21 @@ class JourneyIntegrationTest extends NodeTestBase {
     assertEquals(1, journeys().listAtRisk(ListAtRiskRequest.newBuilder().setLimit(1).build()).getDevicesCount());
 
     // The stream before the restart and the one resumed after it: every stored change once, in order per device.
-    await("the resumed watch has every change", Duration.ofSeconds(20), () -> before.events.size() + after.events.size() >= 26);
+    await("the resumed watch has every change", Duration.ofSeconds(20), () -> before.items.size() + after.items.size() >= 26);
     Map<String, List<Stage>> watched = new LinkedHashMap<>();
     Consumer<StageChangeEvent> add = e -> watched.computeIfAbsent(e.getDeviceId(), k -> new ArrayList<>()).add(e.getTo());
-    before.events.forEach(add);
-    after.events.forEach(add);
+    before.items.forEach(add);
+    after.items.forEach(add);
     for (String id : List.of("lock-0", "lock-1", "lock-2", "cam-3", "cam-4", "cam-5", "old-6")) {
       assertEquals(journeyStages(id), watched.get(id), "watched changes of " + id);
     }
-    assertFalse(after.events.isEmpty(), "changes stored after the restart came through the resumed watch");
+    assertFalse(after.items.isEmpty(), "changes stored after the restart came through the resumed watch");
 
-    Watch matured = Watch.open(WatchStageChangesRequest.newBuilder().setFromBeginning(true).addStages(Stage.MATURE).build());
-    await("the filtered watch has every MATURE change", Duration.ofSeconds(20), () -> matured.events.size() >= 4);
+    Collected<StageChangeEvent> matured = watch(WatchStageChangesRequest.newBuilder().setFromBeginning(true).addStages(Stage.MATURE).build());
+    await("the filtered watch has every MATURE change", Duration.ofSeconds(20), () -> matured.items.size() >= 4);
     TimeUnit.SECONDS.sleep(1);
-    assertEquals(Set.of("lock-0", "lock-1", "cam-3", "old-6"), new TreeSet<>(matured.events.stream().map(StageChangeEvent::getDeviceId).toList()));
-    assertEquals(4, matured.events.size());
+    assertEquals(Set.of("lock-0", "lock-1", "cam-3", "old-6"), new TreeSet<>(matured.items.stream().map(StageChangeEvent::getDeviceId).toList()));
+    assertEquals(4, matured.items.size());
   }
 
   @Test

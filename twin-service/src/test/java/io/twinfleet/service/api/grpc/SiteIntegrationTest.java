@@ -9,16 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.*;
+import io.twinfleet.service.Collected;
 import io.twinfleet.service.NodeTestBase;
 import java.time.Duration;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -84,22 +83,6 @@ class SiteIntegrationTest extends NodeTestBase {
     return assertThrows(StatusRuntimeException.class, call::run).getStatus().getCode();
   }
 
-  /** A site watch, collected as views come. */
-  private static final class Watch implements StreamObserver<Site> {
-    final List<Site> views = new CopyOnWriteArrayList<>();
-
-    @Override
-    public void onNext(Site s) {
-      views.add(s);
-    }
-
-    @Override
-    public void onError(Throwable t) {}
-
-    @Override
-    public void onCompleted() {}
-  }
-
   @Test
   void devicesDriveTheirSitesAndTheSlaFollows() throws Exception {
     // Hour-long heartbeats: online for two service hours (two real minutes) after each report.
@@ -127,7 +110,7 @@ class SiteIntegrationTest extends NodeTestBase {
     assertTrue(up.getAvailable());
     assertEquals(1.0, up.getTechnicalUptime());
 
-    Watch watch = new Watch();
+    Collected<Site> watch = new Collected<>();
     SiteServiceGrpc.newStub(node.channel()).watchSite(WatchSiteRequest.newBuilder().setSiteId("park-a").build(), watch);
 
     report("c1", r -> r.setInUse(true));
@@ -142,8 +125,8 @@ class SiteIntegrationTest extends NodeTestBase {
     assertEquals(2, down.getWorkingDevices());
     assertEquals(2, down.getInUseDevices());
     assertEquals(2.0 / 3, down.getTechnicalUptime(), 1e-9);
-    await("the watch saw it", SOON, () -> watch.views.stream().anyMatch(v -> v.getInService() && !v.getAvailable()));
-    assertTrue(watch.views.get(0).getAvailable(), "the watch began with the current view");
+    await("the watch saw it", SOON, () -> watch.items.stream().anyMatch(v -> v.getInService() && !v.getAvailable()));
+    assertTrue(watch.items.get(0).getAvailable(), "the watch began with the current view");
 
     // The thermostat's 10 s heartbeat runs out 20 service seconds after its report.
     report("t1", r -> r.setInUse(false));
