@@ -1,5 +1,6 @@
 package io.twinfleet.service.site;
 
+import io.twinfleet.persistence.readmodel.SitesRepository.SiteRow;
 import io.twinfleet.service.CborSerializable;
 import io.twinfleet.service.ServiceClock;
 import io.twinfleet.service.Watchers;
@@ -8,6 +9,7 @@ import io.twinfleet.service.quality.Sla;
 import io.twinfleet.service.site.SiteState.Maintenance;
 import java.time.Instant;
 import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -43,7 +45,7 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Changes of the site's devices, each applied once; answered with a {@link Summary}. */
+  /** Changes of the site's devices, each applied once; answered with its {@link Listed} row. */
   public record Apply(List<DeviceChange> changes, ActorRef<Reply> replyTo) implements Command {}
 
   /** Answered with a {@link Summary}. */
@@ -76,6 +78,12 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
 
   /** The site's view, and the sequence number of its last stored event (orders its read-model rows). */
   public record Summary(SiteView view, long seqNr) implements Reply {}
+
+  /**
+   * The site's row in the site list, and the sequence number of its last stored event: what the
+   * site-updates projection needs after every batch, without the view's availability windows.
+   */
+  public record Listed(SiteRow row, long seqNr) implements Reply {}
 
   public record SlaAnswer(Sla.Result sla) implements Reply {}
 
@@ -185,9 +193,10 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
       }
     }
     if (fresh.isEmpty()) {
-      return Effect().reply(c.replyTo(), summary(s));
+      return Effect().reply(c.replyTo(), listed(s));
     }
-    return persist(new DevicesChanged(List.copyOf(fresh), clock.instant()), c.replyTo());
+    return Effect().persist(new DevicesChanged(List.copyOf(fresh), clock.instant())).thenRun(this::notifyWatchers)
+        .thenReply(c.replyTo(), this::listed);
   }
 
   private ReplyEffect<Event, SiteState> onDeclare(SiteState s, DeclareMaintenance c) {
@@ -215,6 +224,12 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
 
   private ReplyEffect<Event, SiteState> persist(Event event, ActorRef<Reply> replyTo) {
     return Effect().persist(event).thenRun(this::notifyWatchers).thenReply(replyTo, this::summary);
+  }
+
+  private Listed listed(SiteState s) {
+    Instant now = clock.instant();
+    Sla.Result month = s.sla(YearMonth.from(now.atZone(ZoneOffset.UTC)), now, settings.defaultTarget());
+    return new Listed(SiteView.row(siteId, s.counts(), s.stateSince(), month, now), lastSequenceNumber(context));
   }
 
   private Summary summary(SiteState s) {

@@ -5,7 +5,7 @@ import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.site.SiteTwin.Rejected;
 import io.twinfleet.service.site.SiteTwin.Reply;
-import io.twinfleet.service.site.SiteTwin.Summary;
+import io.twinfleet.service.site.SiteTwin.Listed;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -43,10 +43,10 @@ public final class SiteUpdates {
 
   public static void init(ActorSystem<?> system, DeviceSettings devices, SitesRepository repository) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    BiFunction<String, List<DeviceChange>, CompletionStage<Summary>> apply = (siteId, changes) -> sharding
+    BiFunction<String, List<DeviceChange>, CompletionStage<Listed>> apply = (siteId, changes) -> sharding
         .entityRefFor(SiteTwin.ENTITY_KEY, siteId)
         .<Reply>ask(replyTo -> new SiteTwin.Apply(changes, replyTo), APPLY_TIMEOUT)
-        .thenApply(SiteUpdates::summary);
+        .thenApply(SiteUpdates::listed);
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,
         NAME,
@@ -57,15 +57,15 @@ public final class SiteUpdates {
   }
 
   static GroupedProjection<Offset, EventEnvelope<DeviceTwin.Event>> projection(ActorSystem<?> system, String tag,
-      SitesRepository repository, BiFunction<String, List<DeviceChange>, CompletionStage<Summary>> apply) {
+      SitesRepository repository, BiFunction<String, List<DeviceChange>, CompletionStage<Listed>> apply) {
     return CassandraProjection.groupedWithin(ProjectionId.of(NAME, tag),
             EventSourcedProvider.<DeviceTwin.Event>eventsByTag(system, CassandraReadJournal.Identifier(), tag),
             () -> new SiteUpdatesHandler(repository, apply))
         .withGroup(GROUP_SIZE, GROUP_WITHIN);
   }
 
-  private static Summary summary(Reply reply) {
-    if (reply instanceof Summary s) {
+  private static Listed listed(Reply reply) {
+    if (reply instanceof Listed s) {
       return s;
     }
     throw new IllegalStateException("a site refused its devices' changes: " + ((Rejected) reply).message());

@@ -5,7 +5,7 @@ import io.twinfleet.persistence.readmodel.SitesRepository.Route;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.DeviceTwin.DeviceClaimed;
 import io.twinfleet.service.device.DeviceTwin.DeviceMoved;
-import io.twinfleet.service.site.SiteTwin.Summary;
+import io.twinfleet.service.site.SiteTwin.Listed;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,7 +23,7 @@ import org.apache.pekko.projection.javadsl.Handler;
 
 /**
  * Hands groups of device events to the devices' sites, one {@link SiteTwin.Apply} per site per group,
- * then stores the sites' summaries (the {@code sites} read model) and where each claimed or moved
+ * then stores the sites' rows (the {@code sites} read model) and where each claimed or moved
  * device now belongs ({@code device_sites}).
  *
  * <p>Nothing is lost or counted twice, whatever is delivered again: a site ignores a device's
@@ -39,7 +39,7 @@ final class SiteUpdatesHandler extends Handler<List<EventEnvelope<DeviceTwin.Eve
   private static final Route NONE = new Route(null, 0);
 
   private final SitesRepository repository;
-  private final BiFunction<String, List<DeviceChange>, CompletionStage<Summary>> apply;
+  private final BiFunction<String, List<DeviceChange>, CompletionStage<Listed>> apply;
   private final Map<String, Route> routes = new LinkedHashMap<>(1024, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Route> eldest) {
@@ -47,8 +47,8 @@ final class SiteUpdatesHandler extends Handler<List<EventEnvelope<DeviceTwin.Eve
     }
   };
 
-  /** {@code apply} hands a site a batch of its devices' changes and returns its summary. */
-  SiteUpdatesHandler(SitesRepository repository, BiFunction<String, List<DeviceChange>, CompletionStage<Summary>> apply) {
+  /** {@code apply} hands a site a batch of its devices' changes and returns its row in the site list. */
+  SiteUpdatesHandler(SitesRepository repository, BiFunction<String, List<DeviceChange>, CompletionStage<Listed>> apply) {
     this.repository = repository;
     this.apply = apply;
   }
@@ -111,11 +111,11 @@ final class SiteUpdatesHandler extends Handler<List<EventEnvelope<DeviceTwin.Eve
     bySite.computeIfAbsent(siteId, s -> new ArrayList<>()).add(change);
   }
 
-  /** Every site's batch at once; then each site's summary stored. */
+  /** Every site's batch at once; then each site's row stored. */
   private CompletionStage<Void> applyAll(Map<String, List<DeviceChange>> bySite) {
     CompletableFuture<?>[] sites = bySite.entrySet().stream()
         .map(b -> apply.apply(b.getKey(), b.getValue())
-            .thenCompose(summary -> repository.store(summary.view().row(), summary.seqNr()))
+            .thenCompose(listed -> repository.store(listed.row(), listed.seqNr()))
             .toCompletableFuture())
         .toArray(CompletableFuture[]::new);
     return CompletableFuture.allOf(sites);

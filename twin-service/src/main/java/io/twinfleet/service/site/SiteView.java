@@ -50,7 +50,12 @@ public record SiteView(
 
   /** Its row in the {@code sites} read model. */
   public SiteRow row() {
+    return row(siteId, counts, stateSince, thisMonth, at);
+  }
+
+  /** A site's row in the {@code sites} read model: its counts, since when its state holds, and its month so far. */
+  static SiteRow row(String siteId, Counts counts, Instant stateSince, Sla.Result month, Instant at) {
     return new SiteRow(siteId, counts.devices(), counts.active(), counts.working(), counts.free(), counts.inUse(), stateSince,
-        thisMonth.month().toString(), thisMonth.counted().toMillis(), thisMonth.downtime().toMillis(), thisMonth.target(), at);
+        month.month().toString(), month.counted().toMillis(), month.downtime().toMillis(), month.target(), at);
   }
 }

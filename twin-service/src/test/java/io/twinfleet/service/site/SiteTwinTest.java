@@ -48,8 +48,12 @@ class SiteTwinTest {
 
   private static final SiteStatus WORKING_FREE = new SiteStatus(true, true, false, List.of());
 
-  private Summary apply(DeviceChange... changes) {
-    return assertInstanceOf(Summary.class, site.<Reply>runCommand(r -> new Apply(List.of(changes), r)).reply());
+  private Listed apply(DeviceChange... changes) {
+    return assertInstanceOf(Listed.class, site.<Reply>runCommand(r -> new Apply(List.of(changes), r)).reply());
+  }
+
+  private SiteView view() {
+    return assertInstanceOf(Summary.class, site.<Reply>runCommand(Get::new).reply()).view();
   }
 
   @Test
@@ -71,21 +75,22 @@ class SiteTwinTest {
     DeviceChange busy = new DeviceChange("c1", 5, Kind.USAGE_STARTED, null, null, START.plusSeconds(60));
     var first = site.<Reply>runCommand(r -> new Apply(List.of(joined), r));
     assertEquals(List.of(new DevicesChanged(List.of(joined), START)), first.events());
-    Summary s = assertInstanceOf(Summary.class, first.reply());
+    Listed s = assertInstanceOf(Listed.class, first.reply());
     assertEquals(1, s.seqNr());
-    assertTrue(s.view().counts().available());
+    assertTrue(s.row().available());
 
     clock.advance(Duration.ofSeconds(90));
     var again = site.<Reply>runCommand(r -> new Apply(List.of(joined, busy), r));
     assertEquals(List.of(new DevicesChanged(List.of(busy), START.plusSeconds(90))), again.events());
-    Summary after = assertInstanceOf(Summary.class, again.reply());
+    Listed after = assertInstanceOf(Listed.class, again.reply());
     assertEquals(2, after.seqNr());
-    assertEquals(1, after.view().counts().inUse());
-    assertEquals(START.plusSeconds(60), after.view().stateSince(), "down from the device's own time");
+    assertEquals(1, after.row().inUse());
+    assertEquals(START.plusSeconds(60), after.row().stateSince(), "down from the device's own time");
+    assertEquals(view().row(), after.row(), "the row is the view's");
 
     var replay = site.<Reply>runCommand(r -> new Apply(List.of(joined, busy), r));
     assertTrue(replay.hasNoEvents());
-    assertEquals(2, assertInstanceOf(Summary.class, replay.reply()).seqNr());
+    assertEquals(2, assertInstanceOf(Listed.class, replay.reply()).seqNr());
   }
 
   @Test
@@ -104,14 +109,15 @@ class SiteTwinTest {
   @Test
   void theTargetIsTheSitesOwnOnceSetAndSurvivesARestart() {
     apply(DeviceChange.joined("c1", 3, WORKING_FREE, START));
-    assertEquals(0.99, apply().view().thisMonth().target());
+    assertEquals(0.99, view().thisMonth().target());
     var set = site.<Reply>runCommand(r -> new SetTarget(0.95, r));
     assertEquals(List.of(new TargetSet(0.95, START)), set.events());
     assertTrue(site.<Reply>runCommand(r -> new SetTarget(0.95, r)).hasNoEvents());
     SiteState before = site.getState();
     site.restart();
     assertEquals(before, site.getState());
-    assertEquals(0.95, apply().view().thisMonth().target());
+    assertEquals(0.95, view().thisMonth().target());
+    assertEquals(0.95, apply().row().target());
   }
 
   @Test

@@ -19,7 +19,7 @@ import io.twinfleet.service.device.DeviceTwin.UsageStarted;
 import io.twinfleet.service.device.DeviceTwin.WentOffline;
 import io.twinfleet.service.device.Validation.InvalidField;
 import io.twinfleet.service.site.SiteState.Counts;
-import io.twinfleet.service.site.SiteTwin.Summary;
+import io.twinfleet.service.site.SiteTwin.Listed;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -60,7 +60,7 @@ class SiteUpdatesTest {
     final List<DeviceChange> applied = new ArrayList<>();
     final Set<String> failing = new java.util.HashSet<>();
 
-    CompletionStage<Summary> apply(String siteId, List<DeviceChange> changes) {
+    CompletionStage<Listed> apply(String siteId, List<DeviceChange> changes) {
       if (failing.remove(siteId)) {
         return CompletableFuture.failedFuture(new IllegalStateException("site " + siteId + " did not answer"));
       }
@@ -75,7 +75,7 @@ class SiteUpdatesTest {
       }
       states.put(siteId, s);
       long seqNr = seqNrs.merge(siteId, any ? 1L : 0L, Long::sum);
-      return CompletableFuture.completedFuture(new Summary(SiteView.of(siteId, s, T0.plus(Duration.ofHours(1)), SiteSettings.defaults()), seqNr));
+      return CompletableFuture.completedFuture(new Listed(SiteView.of(siteId, s, T0.plus(Duration.ofHours(1)), SiteSettings.defaults()).row(), seqNr));
     }
 
     Counts counts(String siteId) {
