@@ -2,6 +2,13 @@ package io.twinfleet.loadtest.sim;
 
 import io.twinfleet.protocol.v1.Stage;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -84,8 +91,8 @@ public final class Fleet {
   private final long[][] siteServed;
   private final long[][] siteDown;
   private final int[][] siteChanges;
-  private long firstMonthStart;
-  private final java.util.Map<String, Long> offlineByFirmware = new java.util.HashMap<>();
+  private YearMonth firstMonth;
+  private final Map<String, Long> offlineByFirmware = new HashMap<>();
   private long readings;
   private int heartbeatDivisor = 1;
   private int heartbeatMultiplier = 1;
@@ -540,8 +547,12 @@ public final class Fleet {
 
   /** Working: on line, not retired, no critical fault. */
   public boolean working(int i, long t) {
+    return state[i] != DECOMMISSIONED && online(i, t) && !criticalFault(i);
+  }
+
+  private boolean criticalFault(int i) {
     DeviceModel.Fault f = faultOf(i);
-    return state[i] != DECOMMISSIONED && online(i, t) && (f == null || f.severity() != io.twinfleet.protocol.v1.Severity.CRITICAL);
+    return f != null && f.severity() == io.twinfleet.protocol.v1.Severity.CRITICAL;
   }
 
   /**
@@ -581,8 +592,8 @@ public final class Fleet {
    * Off-line time in devices' life up to {@code t} per firmware version the device ran meanwhile
    * (as {@link #offlineMillis}, summed). Read while the fleet is frozen.
    */
-  public java.util.Map<String, Long> offlineByFirmware(long t) {
-    java.util.Map<String, Long> out = new java.util.HashMap<>(offlineByFirmware);
+  public Map<String, Long> offlineByFirmware(long t) {
+    Map<String, Long> out = new HashMap<>(offlineByFirmware);
     for (int i = 0; i < size; i++) {
       long open = offlineMillis(i, t) - offlineMillis[i];
       if (open > 0) {
@@ -629,8 +640,7 @@ public final class Fleet {
     for (int i = siteStart[s]; i < siteStart[s + 1]; i++) {
       if (activatedAt[i] != 0 && state[i] != DECOMMISSIONED) {
         active++;
-        DeviceModel.Fault f = faultOf(i);
-        if (!inUse[i] && (f == null || f.severity() != io.twinfleet.protocol.v1.Severity.CRITICAL)) {
+        if (!inUse[i] && !criticalFault(i)) {
           freeUntil = Math.max(freeUntil, lastSent[i] + offlineAfter(i));
         }
       }
@@ -678,28 +688,26 @@ public final class Fleet {
   private void count(int s, long at) {
     int m = monthIndex(at);
     if (siteChanges[s] == null || siteChanges[s].length <= m) {
-      siteChanges[s] = java.util.Arrays.copyOf(siteChanges[s] == null ? new int[0] : siteChanges[s], m + 1);
+      siteChanges[s] = Arrays.copyOf(siteChanges[s] == null ? new int[0] : siteChanges[s], m + 1);
     }
     siteChanges[s][m]++;
   }
 
   private static long[] grown(long[] a, int index) {
-    return a != null && a.length > index ? a : java.util.Arrays.copyOf(a == null ? new long[0] : a, index + 1);
+    return a != null && a.length > index ? a : Arrays.copyOf(a == null ? new long[0] : a, index + 1);
   }
 
   /** Months are counted from the one the first site change fell in. */
   private int monthIndex(long t) {
-    java.time.YearMonth m = java.time.YearMonth.from(java.time.Instant.ofEpochMilli(t).atZone(java.time.ZoneOffset.UTC));
-    if (firstMonthStart == 0) {
-      firstMonthStart = m.atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli();
+    YearMonth m = YearMonth.from(Instant.ofEpochMilli(t).atZone(ZoneOffset.UTC));
+    if (firstMonth == null) {
+      firstMonth = m;
     }
-    java.time.YearMonth first = java.time.YearMonth.from(java.time.Instant.ofEpochMilli(firstMonthStart).atZone(java.time.ZoneOffset.UTC));
-    return (int) first.until(m, java.time.temporal.ChronoUnit.MONTHS);
+    return (int) firstMonth.until(m, ChronoUnit.MONTHS);
   }
 
   private long monthStart(int index) {
-    java.time.YearMonth first = java.time.YearMonth.from(java.time.Instant.ofEpochMilli(firstMonthStart).atZone(java.time.ZoneOffset.UTC));
-    return first.plusMonths(index).atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli();
+    return firstMonth.plusMonths(index).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
   }
 
   /**
@@ -708,11 +716,11 @@ public final class Fleet {
    * it changed between not in service, available and down. Read only: the time since the site's
    * last change is added on the fly.
    */
-  public SiteMonth siteMonth(int s, java.time.YearMonth month, long t) {
-    if (siteSince[s] == 0 || firstMonthStart == 0) {
+  public SiteMonth siteMonth(int s, YearMonth month, long t) {
+    if (siteSince[s] == 0 || firstMonth == null) {
       return new SiteMonth(0, 0, 0);
     }
-    int m = monthIndex(month.atDay(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli());
+    int m = monthIndex(month.atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli());
     long served = m >= 0 && siteServed[s] != null && siteServed[s].length > m ? siteServed[s][m] : 0;
     long down = m >= 0 && siteDown[s] != null && siteDown[s].length > m ? siteDown[s][m] : 0;
     int changes = m >= 0 && siteChanges[s] != null && siteChanges[s].length > m ? siteChanges[s][m] : 0;

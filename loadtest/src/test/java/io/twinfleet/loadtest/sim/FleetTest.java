@@ -25,6 +25,13 @@ class FleetTest {
         never, Duration.ofHours(1), never, never);
   }
 
+  /** As {@link #quiet}, but devices drop off line about once a day, for about three hours each time. */
+  private static FleetProfile droppingDaily() {
+    Duration never = Duration.ofDays(365_000);
+    return new FleetProfile(0, 0, Duration.ofHours(1), Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(3),
+        never, Duration.ofHours(1), never, Duration.ofHours(1), never, never);
+  }
+
   /** Steps device {@code i} at each due time up to {@code until}; returns the steps taken. */
   private static List<Fleet.Step> runUntil(Fleet f, int i, long until) {
     List<Fleet.Step> steps = new ArrayList<>();
@@ -131,10 +138,7 @@ class FleetTest {
 
   @Test
   void offlineTimeCountsFromTheThresholdUntilTheDeviceIsBack() {
-    Duration never = Duration.ofDays(365_000);
-    // drops about once a day, each about three hours long
-    FleetProfile dropping = new FleetProfile(0, 0, Duration.ofHours(1), Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(3),
-        never, Duration.ofHours(1), never, Duration.ofHours(1), never, never);
+    FleetProfile dropping = droppingDaily();
     Fleet f = Fleet.plan(3, 1, 1, "x-", dropping, 2);
     long first = f.claimed(0, T0);
     long expectedOffline = 0;
@@ -171,9 +175,7 @@ class FleetTest {
 
   @Test
   void aOneDeviceSiteIsDownExactlyWhenItsDeviceIsOffLineMonthByMonth() {
-    Duration never = Duration.ofDays(365_000);
-    FleetProfile dropping = new FleetProfile(0, 0, Duration.ofHours(1), Duration.ofDays(1), Duration.ofDays(1), Duration.ofHours(3),
-        never, Duration.ofHours(1), never, Duration.ofHours(1), never, never);
+    FleetProfile dropping = droppingDaily();
     Fleet f = Fleet.plan(3, 1, 1, "x-", dropping, 2);
     long first = f.claimed(0, T0);
     long end = first + 70 * DAY; // January, February, part of March

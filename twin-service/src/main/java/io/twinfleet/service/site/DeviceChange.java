@@ -5,6 +5,7 @@ import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.DeviceTwin.SiteStatus;
 import io.twinfleet.service.device.Severity;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * One device event as its site sees it: the device's id, the event's sequence number (a site
@@ -38,7 +39,7 @@ public record DeviceChange(String deviceId, long seqNr, Kind kind, SiteStatus jo
    * A device that moved before claims and moves carried its status: it counts as activated and
    * offline until its next event says otherwise.
    */
-  static final SiteStatus MOVED_UNKNOWN = new SiteStatus(true, false, false, java.util.List.of());
+  static final SiteStatus MOVED_UNKNOWN = new SiteStatus(true, false, false, List.of());
 
   /**
    * What a device event means to the site the device belongs to when it happens; null when nothing.

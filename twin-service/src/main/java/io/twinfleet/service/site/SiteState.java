@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * What a site knows, all of it built from its stored events: its devices as their events told it,
@@ -257,13 +258,13 @@ public record SiteState(
   public boolean equals(Object o) {
     return o instanceof SiteState s
         && members.equals(s.members)
-        && java.util.Objects.equals(lastChangeAt, s.lastChangeAt)
-        && java.util.Objects.equals(inServiceSince, s.inServiceSince)
-        && java.util.Objects.equals(unavailableSince, s.unavailableSince)
+        && Objects.equals(lastChangeAt, s.lastChangeAt)
+        && Objects.equals(inServiceSince, s.inServiceSince)
+        && Objects.equals(unavailableSince, s.unavailableSince)
         && Arrays.equals(served, s.served)
         && Arrays.equals(down, s.down)
         && maintenance.equals(s.maintenance)
-        && java.util.Objects.equals(target, s.target);
+        && Objects.equals(target, s.target);
   }
 
   @Override
