@@ -197,6 +197,13 @@ public final class LoadTest implements Callable<Integer> {
         out.printf(Locale.ROOT, "Fleet quality (GetQualityBreakdown over the run): uptime %.3f%%, truth %.3f%% (may differ by %.3f%%); most downtime on firmware %s (truth: %s)%n",
             100 * quality.service(), 100 * quality.truth(), 100 * quality.tolerance(), quality.serviceTopFirmware(),
             quality.trueTopFirmware().isEmpty() ? "no clear top" : quality.trueTopFirmware());
+        AlertReferee.Result alerts = verify.equals("none") ? AlertReferee.Result.none()
+            : AlertReferee.verify(fleet, channels.get(0), Duration.ofSeconds(60));
+        result.put("alerts", ordered("battery_low_episodes", alerts.lowEpisodes(), "battery_low_alerts", alerts.lowAlerts(),
+            "batteries_ran_out", alerts.ranOut(), "forecast_in_time", alerts.forecastInTime(), "mismatches", alerts.mismatches().size()));
+        verdict = verdict.with(alerts.mismatches());
+        out.printf(Locale.ROOT, "Battery alerts: %d BATTERY_LOW for %d episodes below 20%%; %d of %d batteries that ran out forecast in time%n",
+            alerts.lowAlerts(), alerts.lowEpisodes(), alerts.forecastInTime(), alerts.ranOut());
         result.put("referee", verdictJson(verdict));
         result.put("truth", ordered("fleet_uptime", fleet.fleetUptime(time.nowMillis()), "readings_sent", fleet.readings()));
         result.put("errors", stats.errors());

@@ -185,6 +185,9 @@ final class Referee {
               public void onSuccess(Device d) {
                 long answered = time.nowMillis();
                 long unsettled = Math.max(unsettledUntil(i, asked), unsettledUntil(i, answered));
+                if (unsettled == 0 && readingInFlight(i, d, answered)) {
+                  unsettled = answered + toleranceMillis;
+                }
                 if (unsettled > 0 && !last) {
                   deferred.add(new long[] {i, unsettled});
                 } else {
@@ -264,6 +267,16 @@ final class Referee {
       }
     }
     return until;
+  }
+
+  /**
+   * Whether the service saw device {@code i} off line at {@code t} only because its latest reading,
+   * sent before its previous one's threshold passed, had not reached it yet (a delivery slower than
+   * usual, a second of real time being many minutes here): asked again later, it must agree.
+   */
+  private boolean readingInFlight(int i, Device d, long t) {
+    return fleet.state(i) == Fleet.ONLINE && fleet.online(i, t) && !d.getOnline() && d.hasLastSeen()
+        && Timestamps.toMillis(d.getLastSeen()) < fleet.lastSent(i);
   }
 
   private static long millis(com.google.protobuf.Duration d) {

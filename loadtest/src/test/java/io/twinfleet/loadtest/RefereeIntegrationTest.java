@@ -60,7 +60,7 @@ class RefereeIntegrationTest {
     // Shorter gaps than a real fleet, so that one simulated day sees every kind of change.
     FleetProfile lively = new FleetProfile(0.05, 0.05, Duration.ofHours(2), Duration.ofDays(2), Duration.ofHours(6),
         Duration.ofHours(1), Duration.ofDays(2), Duration.ofHours(4), Duration.ofHours(2), Duration.ofHours(1),
-        Duration.ofDays(1), Duration.ofDays(20));
+        Duration.ofDays(1), Duration.ofDays(20)).withBatteryDrain(40); // batteries run out within the day
     Fleet fleet = Fleet.plan(17, 300, 60, "it-", lively, 2);
     List<ManagedChannel> channels = Channels.open("127.0.0.1:" + node.grpcPort(), 2);
     RunStats stats = new RunStats(fleet);
@@ -118,6 +118,11 @@ class RefereeIntegrationTest {
         QualityReferee.Result quality = QualityReferee.verify(fleet, time, channels.get(0), uptime.tolerance(), Duration.ofSeconds(60));
         assertEquals(List.of(), quality.mismatches(), quality.toString());
         assertTrue(quality.service() < 1, quality.toString());
+
+        // Battery alerts: one BATTERY_LOW per episode below 20%, a forecast before every battery ran out.
+        AlertReferee.Result alerts = AlertReferee.verify(fleet, channels.get(0), Duration.ofSeconds(60));
+        assertEquals(List.of(), alerts.mismatches().stream().limit(20).toList(), alerts.mismatches().size() + " alert mismatches");
+        assertTrue(alerts.lowEpisodes() > 20 && alerts.ranOut() > 5, "batteries ran low and out: " + alerts);
       }
       assertEquals(0, stats.errorCount(), "errors: " + stats.errors() + " " + stats.firstMessages());
     } finally {

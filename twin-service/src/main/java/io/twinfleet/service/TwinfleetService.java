@@ -6,11 +6,14 @@ import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.typesafe.config.Config;
 import io.twinfleet.persistence.cassandra.CassandraSchema;
 import io.twinfleet.persistence.cassandra.ClockOriginStore;
+import io.twinfleet.persistence.readmodel.AlertsRepository;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.JourneyRepository;
 import io.twinfleet.persistence.readmodel.QualityRepository;
 import io.twinfleet.persistence.readmodel.SitesRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
+import io.twinfleet.service.alert.AlertQueries;
+import io.twinfleet.service.alert.AlertRows;
 import io.twinfleet.service.api.grpc.DeviceServiceImpl;
 import io.twinfleet.service.api.grpc.GrpcServer;
 import io.twinfleet.service.api.grpc.GrpcSettings;
@@ -87,7 +90,8 @@ public final class TwinfleetService {
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> region = DeviceTwin.init(system, deviceSettings, clock);
     JourneyRepository journeys = new JourneyRepository(session, keyspace);
-    DeviceReadModels.init(system, deviceSettings, customerDevices, milestones, journeys, clock);
+    AlertsRepository alerts = new AlertsRepository(session, keyspace);
+    DeviceReadModels.init(system, deviceSettings, customerDevices, milestones, journeys, alerts, clock);
     MilestoneScheduler.init(system, milestones, clock);
     SitesRepository sites = new SitesRepository(session, keyspace);
     SiteTwin.init(system, SiteSettings.fromConfig(config), clock);
@@ -102,7 +106,8 @@ public final class TwinfleetService {
             new JourneyQueries(journeys, customerDevices, deviceSettings.projectionTags())),
         new TelemetryServiceImpl(system, region, baseline, grpcSettings, deviceSettings, clock),
         new SiteServiceImpl(system, grpcSettings, clock, sites),
-        new QualityServiceImpl(clock, new QualityQueries(quality, deviceSettings.projectionTags()))));
+        new QualityServiceImpl(system, grpcSettings, clock, new QualityQueries(quality, deviceSettings.projectionTags()),
+            new AlertQueries(alerts), new AlertRows(alerts, deviceSettings.alerts().keepResolved()), deviceSettings.projectionTags())));
     log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
     return new Running(grpc, httpPort, clock);
   }

@@ -82,6 +82,8 @@ public final class Fleet {
   private final long[] offlineMillis;
   private final int[] drops;
   private final long[] decommissionedAt;
+  /** When each device's battery ran out (and was recharged at once), oldest first; null for none. */
+  private final long[][] ranOut;
   private final int[] decommissionLatency;
   private final boolean[] batteryLow;
   private final int[] batteryLowEpisodes;
@@ -131,6 +133,7 @@ public final class Fleet {
     offlineMillis = new long[size];
     drops = new int[size];
     decommissionedAt = new long[size];
+    ranOut = new long[size][];
     decommissionLatency = new int[size];
     batteryLow = new boolean[size];
     batteryLowEpisodes = new int[size];
@@ -220,8 +223,8 @@ public final class Fleet {
     neverReports[i] = uniform(i) < profile.neverReportsShare();
     if (m.hasBattery()) {
       battery[i] = (float) (55 + 45 * uniform(i));
-      drainPerDay[i] = (float) (m.drainPercentPerDay() * (0.7 + 0.6 * uniform(i)));
-      rechargeAt[i] = (float) (3 + 9 * uniform(i));
+      drainPerDay[i] = (float) (profile.batteryDrain() * m.drainPercentPerDay() * (0.7 + 0.6 * uniform(i)));
+      rechargeAt[i] = rechargeLevel(i);
     }
     fault[i] = -1;
     state[i] = UNCLAIMED;
@@ -333,8 +336,9 @@ public final class Fleet {
         long since = lastSent[i] == 0 ? 0 : t - lastSent[i];
         battery[i] -= (float) (drainPerDay[i] * since / DAY);
         if (battery[i] <= rechargeAt[i]) {
-          battery[i] = 100; // the customer recharged it or put in new batteries
-          rechargeAt[i] = (float) (3 + 9 * uniform(i));
+          battery[i] = 100; // the battery ran out: the customer recharged it or put in new ones
+          rechargeAt[i] = rechargeLevel(i);
+          ranOut[i] = appended(ranOut[i], t);
         }
         int b = batteryPercent(i);
         if (!batteryLow[i] && b < BATTERY_LOW_BELOW) {
@@ -374,6 +378,22 @@ public final class Fleet {
     state[i] = DECOMMISSIONED;
     decommissionedAt[i] = at;
     decommissionLatency[i] = (int) Math.min(Integer.MAX_VALUE, Math.max(0, at - requestedAt));
+  }
+
+  /** A battery runs out (and is recharged at once) at 1% to 3%: the moment a forecast must come before. */
+  private float rechargeLevel(int i) {
+    return (float) (1 + 2 * uniform(i));
+  }
+
+  private static long[] appended(long[] a, long t) {
+    long[] out = a == null ? new long[1] : Arrays.copyOf(a, a.length + 1);
+    out[out.length - 1] = t;
+    return out;
+  }
+
+  /** When device {@code i}'s battery ran out, oldest first (each time it was recharged at once). */
+  public long[] ranOut(int i) {
+    return ranOut[i] == null ? new long[0] : ranOut[i].clone();
   }
 
   /** When the service acknowledged device {@code i}'s decommissioning; 0 if it is not decommissioned. */

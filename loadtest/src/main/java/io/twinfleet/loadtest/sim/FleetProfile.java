@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param sessionLength mean charging session
  * @param untilUpgrade mean time until a device installs the newest firmware
  * @param lifetime mean time until a device is decommissioned (returned, replaced, churned, broken)
+ * @param batteryDrain how many times faster than its model's rate a battery drains (1: as the model says)
  */
 public record FleetProfile(
     double unclaimedShare,
@@ -31,7 +32,16 @@ public record FleetProfile(
     Duration betweenSessions,
     Duration sessionLength,
     Duration untilUpgrade,
-    Duration lifetime) {
+    Duration lifetime,
+    double batteryDrain) {
+
+  /** Batteries draining at their models' rates. */
+  public FleetProfile(double unclaimedShare, double neverReportsShare, Duration activationDelay, Duration betweenDrops,
+      Duration betweenDropsDefective, Duration dropLength, Duration betweenFaults, Duration faultLength, Duration betweenSessions,
+      Duration sessionLength, Duration untilUpgrade, Duration lifetime) {
+    this(unclaimedShare, neverReportsShare, activationDelay, betweenDrops, betweenDropsDefective, dropLength, betweenFaults, faultLength,
+        betweenSessions, sessionLength, untilUpgrade, lifetime, 1);
+  }
 
   public static FleetProfile defaults() {
     return new FleetProfile(
@@ -52,6 +62,12 @@ public record FleetProfile(
   /** The same fleet with another mean delay from claim to first report. */
   public FleetProfile withActivationDelay(Duration mean) {
     return new FleetProfile(unclaimedShare, neverReportsShare, mean, betweenDrops, betweenDropsDefective, dropLength,
-        betweenFaults, faultLength, betweenSessions, sessionLength, untilUpgrade, lifetime);
+        betweenFaults, faultLength, betweenSessions, sessionLength, untilUpgrade, lifetime, batteryDrain);
+  }
+
+  /** The same fleet with batteries draining {@code factor} times faster than their models' rates. */
+  public FleetProfile withBatteryDrain(double factor) {
+    return new FleetProfile(unclaimedShare, neverReportsShare, activationDelay, betweenDrops, betweenDropsDefective, dropLength,
+        betweenFaults, faultLength, betweenSessions, sessionLength, untilUpgrade, lifetime, factor);
   }
 }

@@ -30,7 +30,8 @@ public final class CassandraSchema {
     /** In the order they must run; a class path cannot be listed portably, so they are named here. */
     private static final List<String> FILES = List.of(
             "01-journal.cql", "02-snapshots.cql", "03-projection-offsets.cql", "04-read-models.cql", "05-service-clock.cql",
-            "06-journey-read-models.cql", "07-site-read-models.cql", "08-quality-read-models.cql");
+            "06-journey-read-models.cql", "07-site-read-models.cql", "08-quality-read-models.cql",
+            "09-alert-read-models.cql");
     /** Unquoted, lower case and within Cassandra's 48 character limit, so it never needs quoting. */
     private static final Pattern KEYSPACE = Pattern.compile("[a-z][a-z0-9_]{0,47}");
 

@@ -23,7 +23,8 @@ class EmbeddedCassandraTest {
             "messages", "tag_views", "tag_write_progress", "tag_scanning", "metadata", "all_persistence_ids",
             "snapshots", "offset_store", "projection_management", "customer_devices", "stage_milestones",
             "stage_milestone_progress", "service_clock", "device_journeys", "stage_devices", "site_devices",
-            "stage_funnel", "at_risk_devices", "device_sites", "sites", "quality_slices", "quality_hours", "quality_open", "quality_devices");
+            "stage_funnel", "at_risk_devices", "device_sites", "sites", "quality_slices", "quality_hours", "quality_open", "quality_devices", "alerts",
+            "site_alerts");
 
     @Test
     void answersCqlAsCassandra50(TestKeyspace keyspace) {

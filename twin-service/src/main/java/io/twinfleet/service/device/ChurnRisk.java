@@ -3,7 +3,6 @@ package io.twinfleet.service.device;
 import io.twinfleet.service.CborSerializable;
 import io.twinfleet.service.device.DeviceState.OpenFault;
 import io.twinfleet.service.device.DeviceState.Registered;
-import io.twinfleet.service.quality.Uptime.Span;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -167,17 +166,8 @@ public record ChurnRisk(int score, List<Scored> factors, Instant at) implements 
   }
 
   private static int disconnectsInLastDay(Registered s, DeviceView view, Instant now) {
-    Instant dayAgo = now.minus(Duration.ofDays(1));
-    int n = 0;
-    for (Span span : s.offline().recent()) {
-      if (!span.from().isBefore(dayAgo)) {
-        n++;
-      }
-    }
-    if (!view.online() && view.connectivitySince() != null && !view.connectivitySince().isBefore(dayAgo) && view.lastSeen() != null) {
-      n++; // the episode still open
-    }
-    return n;
+    Instant openSince = !view.online() && view.lastSeen() != null ? view.connectivitySince() : null;
+    return s.disconnectsSince(now.minus(Duration.ofDays(1)), openSince).size();
   }
 
   /** {@code part / whole} within 0 to 1. */

@@ -3,6 +3,8 @@ package io.twinfleet.service.device;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.alert.AlertRows;
+import io.twinfleet.service.device.DeviceTwin.AlertEvent;
 import io.twinfleet.service.device.DeviceTwin.DeviceActivated;
 import io.twinfleet.service.device.DeviceTwin.DeviceClaimed;
 import io.twinfleet.service.device.DeviceTwin.DeviceDecommissioned;
@@ -25,8 +27,9 @@ import org.apache.pekko.projection.javadsl.Handler;
 /**
  * Keeps the device read models of one projection slice in step with groups of device events:
  * {@code customer_devices} with claims, moves and decommissions; {@code stage_milestones} with
- * activations; the journey read models ({@link JourneyReadModel}). Idempotent: a group delivered
- * again changes nothing.
+ * activations, and with the times at which time alone raises an alert of a sleeping twin (OFFLINE,
+ * ONBOARDING_STALLED); the journey read models ({@link JourneyReadModel}); the alert read models
+ * ({@link AlertRows}). Idempotent: a group delivered again changes nothing.
  */
 final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwin.Event>>> {
 
@@ -40,14 +43,18 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
   private static final Duration[] RESCORE_SILENT = {Duration.ofDays(1), Duration.ofDays(7)};
 
   private final ChurnRiskSettings risk;
+  private final AlertSettings alertSettings;
+  private final AlertRows alerts;
 
   /**
    * {@code wake} reconciles a device's twin: for milestones already due when they are scheduled.
    * {@code journeys} makes the slice's journey read model, given the schedule to put ends of life on.
    */
   DeviceReadModelsHandler(CustomerDevicesRepository customers, StageMilestonesRepository milestones, ServiceClock clock,
-      Consumer<String> wake, ChurnRiskSettings risk, Function<JourneyReadModel.Schedule, JourneyReadModel> journeys) {
-    this.risk = risk;
+      Consumer<String> wake, DeviceSettings settings, AlertRows alerts, Function<JourneyReadModel.Schedule, JourneyReadModel> journeys) {
+    this.risk = settings.churnRisk();
+    this.alertSettings = settings.alerts();
+    this.alerts = alerts;
     this.customers = customers;
     this.milestones = milestones;
     this.clock = clock;
@@ -99,6 +106,20 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
     return ahead.isEmpty() ? CompletableFuture.completedFuture(null) : milestones.schedule(deviceId, ahead);
   }
 
+  /**
+   * Wakes the twin at {@code at + after}, when time alone may raise an alert if nothing else
+   * happened. Already due: at once, unless the event is over a day old (a replay of history, whose
+   * devices have long been looked at).
+   */
+  private CompletionStage<Void> alertDue(String deviceId, Instant at, Duration after) {
+    Instant due = at.plus(after);
+    Instant now = clock.instant();
+    if (due.isAfter(now) || at.isAfter(now.minus(Duration.ofDays(1)))) {
+      return schedule(deviceId, List.of(due));
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
   private CompletionStage<Void> process(EventEnvelope<DeviceTwin.Event> envelope) {
     String deviceId = PersistenceId.extractEntityId(envelope.persistenceId());
     DeviceTwin.Event event = envelope.event();
@@ -106,7 +127,8 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
     if (event instanceof DeviceClaimed e) {
       // Onboarding time adds churn risk while the device stays silent and its twin sleeps.
       write = customers.claimed(e.customerId(), deviceId, e.siteId(), e.model(), e.at())
-          .thenCompose(done -> rescore(deviceId, List.of(e.at().plus(risk.onboardingGood()), e.at().plus(risk.onboardingBad()))));
+          .thenCompose(done -> rescore(deviceId, List.of(e.at().plus(risk.onboardingGood()), e.at().plus(risk.onboardingBad()))))
+          .thenCompose(done -> alertDue(deviceId, e.at(), alertSettings.onboardingStalledAfter()));
     } else if (event instanceof DeviceMoved e) {
       write = customers.moved(e.customerId(), deviceId, e.toSiteId());
     } else if (event instanceof DeviceDecommissioned e && e.customerId() != null) {
@@ -115,7 +137,10 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
       write = schedule(deviceId, Stages.milestones(e.at()));
     } else if (event instanceof WentOffline e) {
       // A silent device's twin sleeps, while its churn risk grows.
-      write = rescore(deviceId, List.of(e.at().plus(RESCORE_SILENT[0]), e.at().plus(RESCORE_SILENT[1])));
+      write = rescore(deviceId, List.of(e.at().plus(RESCORE_SILENT[0]), e.at().plus(RESCORE_SILENT[1])))
+          .thenCompose(done -> alertDue(deviceId, e.at(), alertSettings.offlineAfter()));
+    } else if (event instanceof AlertEvent e) {
+      write = alerts.apply(deviceId, e, envelope.sequenceNr());
     } else {
       write = CompletableFuture.completedFuture(null);
     }

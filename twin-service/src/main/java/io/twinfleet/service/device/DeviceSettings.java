@@ -4,8 +4,8 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /**
- * The {@code twinfleet.device} settings, with the model lifetimes of {@code twinfleet.journey} and
- * the {@code twinfleet.churn-risk} settings, read once.
+ * The {@code twinfleet.device} settings, with the model lifetimes of {@code twinfleet.journey}, the
+ * {@code twinfleet.churn-risk} and the {@code twinfleet.alerts} settings, read once.
  */
 public record DeviceSettings(
     Duration defaultHeartbeatInterval,
@@ -18,7 +18,8 @@ public record DeviceSettings(
     int snapshotEvery,
     int projectionTags,
     Lifetimes lifetimes,
-    ChurnRiskSettings churnRisk) {
+    ChurnRiskSettings churnRisk,
+    AlertSettings alerts) {
 
   public DeviceSettings {
     if (batteryRecoveredAbove < batteryLowBelow) {
@@ -42,14 +43,15 @@ public record DeviceSettings(
         c.getInt("snapshot-every"),
         c.getInt("projection-tags"),
         Lifetimes.fromConfig(root),
-        ChurnRiskSettings.fromConfig(root));
+        ChurnRiskSettings.fromConfig(root),
+        AlertSettings.fromConfig(root));
   }
 
   /** Defaults as in twinfleet.conf, for tests of pure rules. */
   public static DeviceSettings defaults() {
     return new DeviceSettings(
         Duration.ofMinutes(5), 2, 20, 30, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofDays(7), 100, 4, Lifetimes.NONE,
-        ChurnRiskSettings.defaults());
+        ChurnRiskSettings.defaults(), AlertSettings.defaults());
   }
 
   /** How long without a report before a device with this heartbeat counts as offline. */

@@ -158,13 +158,17 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
       Connectivity connectivity,
       Telemetry telemetry,
       DecommissionReason decommissioned,
-      OfflineHistory offline)
+      OfflineHistory offline,
+      Alerts alerts)
       implements DeviceState {
 
     public Registered {
-      // Snapshots from before offline histories were kept have none; most twins share the empty one.
+      // Snapshots from before offline histories (alerts) were kept have none; most twins share the empty one.
       if (offline == null || offline.none()) {
         offline = OfflineHistory.NONE;
+      }
+      if (alerts == null || alerts.raised() == 0) {
+        alerts = Alerts.NONE;
       }
     }
 
@@ -177,7 +181,8 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
           Connectivity.NEVER_SEEN,
           new Telemetry(null, false, e.firmwareVersion() == null ? null : e.firmwareVersion().intern(), false, List.of()),
           null,
-          OfflineHistory.NONE);
+          OfflineHistory.NONE,
+          Alerts.NONE);
     }
 
     public boolean retired() {
@@ -249,7 +254,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
         Instant from = c.since().isAfter(journey.activatedAt()) ? c.since() : journey.activatedAt();
         history = offline.ended(from, e.at());
       }
-      return new Registered(identity, owner, journey, new Connectivity(true, e.at(), e.at(), false), telemetry, decommissioned, history);
+      return new Registered(identity, owner, journey, new Connectivity(true, e.at(), e.at(), false), telemetry, decommissioned, history, alerts);
     }
 
     Registered wentOffline(WentOffline e) {
@@ -303,7 +308,33 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     Registered retire(DeviceDecommissioned e) {
       Journey j = new Journey(journey.stage(), journey.stageSince(), journey.activatedAt(), journey.touchpoints(), e.at(),
           journey.riskScore(), journey.riskFactors());
-      return new Registered(identity, owner, j, connectivity, telemetry, e.reason(), offline);
+      return new Registered(identity, owner, j, connectivity, telemetry, e.reason(), offline, alerts);
+    }
+
+    Registered alertChanged(Alert changed) {
+      return new Registered(identity, owner, journey, connectivity, telemetry, decommissioned, offline, alerts.with(changed));
+    }
+
+    /**
+     * When the device's offline episodes that began at or after {@code from} began, oldest first:
+     * the kept ended ones, and the one still open since {@code openSince} (null when there is none).
+     */
+    public List<Instant> disconnectsSince(Instant from, Instant openSince) {
+      List<Instant> out = new ArrayList<>(0);
+      for (Span span : offline.recent()) {
+        if (!span.from().isBefore(from)) {
+          out.add(span.from());
+        }
+      }
+      if (openSince != null && !openSince.isBefore(from)) {
+        out.add(openSince);
+      }
+      return out;
+    }
+
+    /** When the offline episode still open began, as stored; null while on line or before the first report. */
+    public Instant offlineSince() {
+      return !connectivity.online() && connectivity.lastSeen() != null ? connectivity.since() : null;
     }
 
     private Registered withFaults(List<OpenFault> faults) {
@@ -312,19 +343,19 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
 
     private Registered withOwner(Owner o) {
-      return new Registered(identity, o, journey, connectivity, telemetry, decommissioned, offline);
+      return new Registered(identity, o, journey, connectivity, telemetry, decommissioned, offline, alerts);
     }
 
     private Registered withJourney(Journey j) {
-      return new Registered(identity, owner, j, connectivity, telemetry, decommissioned, offline);
+      return new Registered(identity, owner, j, connectivity, telemetry, decommissioned, offline, alerts);
     }
 
     private Registered withConnectivity(Connectivity c) {
-      return new Registered(identity, owner, journey, c, telemetry, decommissioned, offline);
+      return new Registered(identity, owner, journey, c, telemetry, decommissioned, offline, alerts);
     }
 
     private Registered withTelemetry(Telemetry t) {
-      return new Registered(identity, owner, journey, connectivity, t, decommissioned, offline);
+      return new Registered(identity, owner, journey, connectivity, t, decommissioned, offline, alerts);
     }
   }
 }

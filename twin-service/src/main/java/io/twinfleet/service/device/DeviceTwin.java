@@ -78,6 +78,12 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   public record RecordTouchpoint(String touchpointId, TouchpointKind kind, String note, Instant happenedAt, ActorRef<Reply> replyTo)
       implements Command {}
 
+  /** Acknowledge alert {@code number} of this device; answered with an {@link AlertAnswer}. Again: the same answer. */
+  public record AcknowledgeAlert(int number, String note, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Resolve alert {@code number} of this device by hand; answered with an {@link AlertAnswer}. Again: the same answer. */
+  public record ResolveAlert(int number, String note, ActorRef<Reply> replyTo) implements Command {}
+
   /** Send the current view now and a new one on every change, until {@link Unwatch} or the watcher stops. */
   public record Watch(ActorRef<ViewSubscriber> watcher) implements Command {}
 
@@ -105,6 +111,12 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   public record JourneyAnswer(JourneyView journey) implements Reply {}
 
   public record TouchpointAnswer(Touchpoint touchpoint) implements Reply {}
+
+  /**
+   * An alert as it stands, with its device as the read models list it; {@code stored} when the
+   * command changed it, as event {@code seqNr} of the twin.
+   */
+  public record AlertAnswer(Alert alert, AlertSubject device, boolean stored, long seqNr) implements Reply {}
 
   /** The protocol of an actor that collects report outcomes: it receives {@link ReportOutcome}s, and its own messages. */
   public interface ReportListener extends CborSerializable {}
@@ -179,6 +191,26 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   /** The churn risk as scored at {@code at}, stored when it moved enough to matter (see {@link ChurnRisk#worthStoring}). */
   public record ChurnRiskChanged(int score, List<ChurnRisk.Scored> factors, Instant at) implements Event {}
 
+  /** The device as an alert's read model rows need it, when the alert changed. */
+  public record AlertSubject(String customerId, String siteId, String model, Stage stage) implements CborSerializable {}
+
+  /** An event that changes one alert; {@code alert} is the alert after it. */
+  public sealed interface AlertEvent extends Event {
+    Alert alert();
+
+    AlertSubject device();
+  }
+
+  public record AlertRaised(Alert alert, AlertSubject device, Instant at) implements AlertEvent {}
+
+  public record AlertAcknowledged(Alert alert, AlertSubject device, Instant at) implements AlertEvent {}
+
+  /** Resolved by hand. */
+  public record AlertResolved(Alert alert, AlertSubject device, Instant at) implements AlertEvent {}
+
+  /** Its condition ended: resolved automatically, unless someone resolved it before. */
+  public record AlertEnded(Alert alert, AlertSubject device, Instant at) implements AlertEvent {}
+
   /** A touchpoint that happened at {@code happenedAt}, stored at {@code at}. */
   public record TouchpointRecorded(String touchpointId, TouchpointKind kind, String note, Instant happenedAt, Instant at)
       implements Event {}
@@ -221,6 +253,11 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     return STAGE_TAG_PREFIX + slice;
   }
 
+  /** The tag of slice {@code slice} that only alert events carry (besides their device tag), for alert watchers. */
+  public static String alertTag(int slice) {
+    return ALERT_TAG_PREFIX + slice;
+  }
+
   /** The projection slice of a device. */
   public static int sliceOf(String deviceId, int tags) {
     return Math.floorMod(deviceId.hashCode(), tags);
@@ -233,8 +270,12 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   private static final String TAG_PREFIX = "device-";
   private static final String STAGE_TAG_PREFIX = "stage-";
+  private static final String ALERT_TAG_PREFIX = "alert-";
 
-  /** One shared tag set per slice and kind, rather than one per twin: [0] device tag, [1] device and stage tag. */
+  /**
+   * One shared tag set per slice and kind, rather than one per twin: [0] device tag, [1] device and
+   * stage tag, [2] device and alert tag.
+   */
   private static Set<String>[] tagSets(String deviceId, int tags) {
     int slice = sliceOf(deviceId, tags);
     Set<String>[][] sets = TAG_SETS;
@@ -243,8 +284,8 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       Set<String>[][] fresh = new Set[tags][];
       for (int i = 0; i < tags; i++) {
         @SuppressWarnings("unchecked")
-        Set<String>[] pair = new Set[] {Set.of(deviceTag(i)), Set.of(deviceTag(i), stageTag(i))};
-        fresh[i] = pair;
+        Set<String>[] kinds = new Set[] {Set.of(deviceTag(i)), Set.of(deviceTag(i), stageTag(i)), Set.of(deviceTag(i), alertTag(i))};
+        fresh[i] = kinds;
       }
       TAG_SETS = sets = fresh;
     }
@@ -255,6 +296,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   private static final String OFFLINE_TIMER = "offline";
   private static final String MILESTONE_TIMER = "milestone";
+  private static final String ALERT_TIMER = "alert";
   private static final Duration MAX_TIMER = Duration.ofDays(7);
   private static final Duration MIN_RECHECK = Duration.ofSeconds(5);
 
@@ -267,6 +309,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   private final Set<String>[] tags;
   private LiveTelemetry live = new LiveTelemetry();
   private Set<ActorRef<ViewSubscriber>> watchers; // null while nobody watches: most twins never are
+  private Instant alertTimerAt; // when the alert timer fires; null when it is not armed
 
   private DeviceTwin(
       String deviceId,
@@ -296,7 +339,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (event instanceof TelemetryCheckpointed) {
       return Set.of();
     }
-    return event instanceof StageChanged ? tags[1] : tags[0];
+    return event instanceof StageChanged ? tags[1] : event instanceof AlertEvent ? tags[2] : tags[0];
   }
 
   @Override
@@ -359,6 +402,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (event instanceof DeviceDecommissioned e) return s.retire(e);
     if (event instanceof TouchpointRecorded e) return s.touchpointRecorded(e);
     if (event instanceof ChurnRiskChanged e) return s.riskScored(e);
+    if (event instanceof AlertEvent e) return s.alertChanged(e.alert());
     throw new IllegalStateException("unexpected " + event.getClass().getSimpleName() + " after registration");
   }
 
@@ -375,6 +419,8 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (command instanceof Decommission c) return onDecommission(s, c);
     if (command instanceof GetJourney c) return Effect().reply(c.replyTo(), new JourneyAnswer(journey(s)));
     if (command instanceof RecordTouchpoint c) return onRecordTouchpoint(s, c);
+    if (command instanceof AcknowledgeAlert c) return onAlertCommand(s, c.number(), c.note(), false, c.replyTo());
+    if (command instanceof ResolveAlert c) return onAlertCommand(s, c.number(), c.note(), true, c.replyTo());
     if (command instanceof Watch c) return onWatch(s, c);
     if (command instanceof Unwatch c) return removeWatcher(c.watcher());
     if (command instanceof WatcherGone c) return removeWatcher(c.watcher());
@@ -390,6 +436,8 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (command instanceof Decommission c) return notFound(c.replyTo());
     if (command instanceof GetJourney c) return notFound(c.replyTo());
     if (command instanceof RecordTouchpoint c) return notFound(c.replyTo());
+    if (command instanceof AcknowledgeAlert c) return notFound(c.replyTo());
+    if (command instanceof ResolveAlert c) return notFound(c.replyTo());
     if (command instanceof Watch) return passivateNoReply();
     if (command instanceof Stop) return Effect().stop().thenNoReply();
     return Effect().noReply(); // Unwatch, WatcherGone, Reconcile: nothing to do
@@ -423,7 +471,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
           new StageChanged(s.journey().stage(), Stage.ONBOARDING, now)));
       // A model past its end of support: END_OF_LIFE from the claim.
       events.addAll(TelemetryRules.stageChanges((Registered) applied(s, events), now, settings));
-      return persistAndReply(withRisk(s, events, now), c.replyTo());
+      return persistAndReply(withRisk(s, withAlerts(s, events, now), now), c.replyTo());
     }
     if (!s.owner().customerId().equals(c.customerId())) {
       return Effect().reply(c.replyTo(), new Rejected(ErrorCode.FAILED_PRECONDITION,
@@ -457,7 +505,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       events.add(new StageChanged(stage, Stage.END_OF_LIFE, now));
     }
     timers.cancelAll();
-    return persistAndReply(events, c.replyTo());
+    return persistAndReply(withAlerts(s, events, now), c.replyTo());
   }
 
   private ReplyEffect<Event, DeviceState> onRecordTouchpoint(Registered s, RecordTouchpoint c) {
@@ -491,7 +539,8 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     }
     Instant now = clock.instant();
     List<Event> events = TelemetryRules.onReading(s, live, c.reading(), now, settings);
-    live.record(c.reading(), now);
+    live.record(c.reading(), now, settings.alerts().batteryForecastSamples());
+    events = events.isEmpty() ? AlertRules.onPlainReport(s, live, now, settings) : withAlerts(s, events, now);
     ReportOutcome accepted = new ReportOutcome(c.batchKey(), c.index(), null, null);
     if (events.isEmpty() && !TelemetryRules.checkpointDue(s, live, now, settings)) {
       notifyWatchers(s); // last seen moved
@@ -499,6 +548,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     }
     boolean storesLastSeen = events.stream().anyMatch(e -> e instanceof CameOnline);
     if (!storesLastSeen && TelemetryRules.checkpointDue(s, live, now, settings)) {
+      events = new ArrayList<>(events);
       events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, false, now));
     }
     if (events.size() > 1 || !(events.get(0) instanceof TelemetryCheckpointed)) {
@@ -515,7 +565,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   private ReplyEffect<Event, DeviceState> onReconcile(Registered s, Reconcile c) {
     Instant now = clock.instant();
-    List<Event> events = withRisk(s, TelemetryRules.dueEvents(s, live, now, settings), now);
+    List<Event> events = withRisk(s, withAlerts(s, TelemetryRules.dueEvents(s, live, now, settings), now), now);
     if (events.isEmpty()) {
       armTimers(s);
       return Effect().noReply();
@@ -569,6 +619,44 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     return all;
   }
 
+  /** {@code events} followed by the alert changes that the state they lead to calls for. */
+  private List<Event> withAlerts(Registered s, List<Event> events, Instant now) {
+    List<Event> alerts = AlertRules.changes(events.isEmpty() ? s : (Registered) applied(s, events), live, now, settings);
+    if (alerts.isEmpty()) {
+      return events;
+    }
+    List<Event> all = new ArrayList<>(events.size() + alerts.size());
+    all.addAll(events);
+    all.addAll(alerts);
+    return all;
+  }
+
+  /** Acknowledges ({@code resolve} false) or resolves alert {@code number}; again, the same answer. */
+  private ReplyEffect<Event, DeviceState> onAlertCommand(Registered s, int number, String note, boolean resolve, ActorRef<Reply> replyTo) {
+    String id = Alert.id(deviceId, number);
+    Alert alert = s.alerts().number(number);
+    if (alert == null) {
+      boolean once = number >= 1 && number <= s.alerts().raised();
+      return Effect().reply(replyTo, once
+          ? new Rejected(ErrorCode.FAILED_PRECONDITION, "alert " + id + " is resolved and over; ListAlerts shows it")
+          : new Rejected(ErrorCode.NOT_FOUND, "device " + deviceId + " has no alert " + number));
+    }
+    Alert.State state = alert.state();
+    if (state == Alert.State.RESOLVED || !resolve && state == Alert.State.ACKNOWLEDGED) {
+      if (!resolve && state == Alert.State.RESOLVED) {
+        return Effect().reply(replyTo, new Rejected(ErrorCode.FAILED_PRECONDITION,
+            "alert " + id + " is already resolved (" + alert.resolution() + " at " + alert.resolvedAt() + ")"));
+      }
+      return Effect().reply(replyTo, new AlertAnswer(alert, AlertRules.subjectOf(s), false, lastSequenceNumber(context)));
+    }
+    Instant now = clock.instant();
+    Alert changed = resolve ? alert.resolvedByHand(note, now) : alert.acknowledged(note, now);
+    AlertSubject device = AlertRules.subjectOf(s);
+    Event e = resolve ? new AlertResolved(changed, device, now) : new AlertAcknowledged(changed, device, now);
+    return Effect().persist(e).thenRun(this::afterPersist)
+        .thenReply(replyTo, st -> new AlertAnswer(changed, device, true, lastSequenceNumber(context)));
+  }
+
   /** The state {@code events} lead to from {@code s}, before they are stored. */
   private static DeviceState applied(DeviceState s, List<Event> events) {
     DeviceState next = s;
@@ -608,6 +696,20 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       Duration delay = change == null ? recheck : clock.realDelay(Duration.between(now, change));
       delay = delay.compareTo(recheck) > 0 ? recheck : delay;
       timers.startSingleTimer(MILESTONE_TIMER, new Reconcile(), delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay);
+    }
+    // The next alert that time alone raises or ends (OFFLINE, ONBOARDING_STALLED, FLAPPING over),
+    // on time while the twin is awake; a sleeping twin is woken by the milestone schedule.
+    Instant alertDue = AlertRules.nextDueAt(s, now, settings);
+    if (alertDue == null || !timers.isTimerActive(ALERT_TIMER)) {
+      alertTimerAt = null;
+    }
+    if (alertDue != null && !alertDue.equals(alertTimerAt)) {
+      // Due already yet not raised: look again a little later rather than at once, over and over.
+      Duration delay = alertDue.isAfter(now) ? clock.realDelay(Duration.between(now, alertDue)) : MIN_RECHECK;
+      timers.startSingleTimer(ALERT_TIMER, new Reconcile(), delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay);
+      alertTimerAt = alertDue;
+    } else if (alertDue == null) {
+      timers.cancel(ALERT_TIMER);
     }
   }
 

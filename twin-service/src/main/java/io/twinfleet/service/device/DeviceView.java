@@ -38,7 +38,8 @@ public record DeviceView(
     boolean available,
     DecommissionReason decommissioned,
     Uptimes uptime,
-    ChurnRisk churnRisk)
+    ChurnRisk churnRisk,
+    List<Alert> alerts)
     implements DeviceTwin.ViewSubscriber {
 
   /**
@@ -86,7 +87,8 @@ public record DeviceView(
         working && !s.telemetry().inUse(),
         s.decommissioned(),
         uptimes(s, stillOnline ? null : connectivitySince, now),
-        ChurnRisk.NONE)
+        ChurnRisk.NONE,
+        s.alerts().unresolved())
         .withChurnRisk(s, now, settings.churnRisk());
   }
 
@@ -94,7 +96,7 @@ public record DeviceView(
   private DeviceView withChurnRisk(Registered s, Instant now, ChurnRiskSettings settings) {
     return new DeviceView(deviceId, model, serial, registeredAt, heartbeatInterval, customerId, siteId, claimedAt, stage, stageSince,
         activatedAt, online, lastSeen, connectivitySince, batteryPercent, batteryLow, firmwareVersion, inUse, faults, working, available,
-        decommissioned, uptime, ChurnRisk.of(s, this, now, settings));
+        decommissioned, uptime, ChurnRisk.of(s, this, now, settings), alerts);
   }
 
   /**

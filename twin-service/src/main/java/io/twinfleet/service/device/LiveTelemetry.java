@@ -1,6 +1,7 @@
 package io.twinfleet.service.device;
 
 import java.time.Instant;
+import java.util.Objects;
 
 /**
  * The part of a twin that changes with every report and is deliberately not an event: when the
@@ -25,6 +26,9 @@ final class LiveTelemetry {
    */
   boolean exact;
 
+  /** The battery's recent drain; null until the first battery reading since the twin started. */
+  BatteryTrend trend;
+
   static LiveTelemetry recoveredFrom(DeviceState.Registered s) {
     LiveTelemetry live = new LiveTelemetry();
     live.lastSeen = s.connectivity().lastSeen();
@@ -33,20 +37,25 @@ final class LiveTelemetry {
     return live;
   }
 
-  void record(Reading r, Instant now) {
+  /** Records a reading received at {@code now}; {@code trendSamples} is how many steps down a battery trend keeps. */
+  void record(Reading r, Instant now, int trendSamples) {
     lastSeen = now;
     exact = true;
     if (lastObservedAt == null || !r.observedAt().isBefore(lastObservedAt)) {
       lastObservedAt = r.observedAt();
       if (r.batteryPercent() != null) {
         batteryPercent = r.batteryPercent();
+        if (trend == null) {
+          trend = new BatteryTrend(trendSamples);
+        }
+        trend.record(r.batteryPercent(), r.observedAt());
       }
     }
   }
 
   /** Whether memory holds something the journal does not. */
   boolean differsFrom(DeviceState.Registered s) {
-    return !java.util.Objects.equals(lastSeen, s.connectivity().lastSeen())
-        || !java.util.Objects.equals(batteryPercent, s.telemetry().batteryPercent());
+    return !Objects.equals(lastSeen, s.connectivity().lastSeen())
+        || !Objects.equals(batteryPercent, s.telemetry().batteryPercent());
   }
 }

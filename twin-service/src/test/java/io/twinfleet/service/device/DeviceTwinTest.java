@@ -71,9 +71,18 @@ class DeviceTwinTest {
     return new Reported(result.events(), (ReportOutcome) result.reply());
   }
 
-  /** The events other than churn risk scores (which the churn risk tests look at). */
+  /** The events other than churn risk scores and alerts (which their own tests look at). */
   private static List<Event> facts(List<Event> events) {
-    return events.stream().filter(e -> !(e instanceof ChurnRiskChanged)).toList();
+    return events.stream().filter(e -> !(e instanceof ChurnRiskChanged) && !(e instanceof AlertEvent)).toList();
+  }
+
+  /** The alert events among {@code events}. */
+  private static List<AlertEvent> alerts(List<Event> events) {
+    return events.stream().filter(e -> e instanceof AlertEvent).map(e -> (AlertEvent) e).toList();
+  }
+
+  private Reading reading(Integer battery, List<Reading.ReportedFault> faults) {
+    return new Reading("dev-1", clock.instant(), battery, null, null, faults);
   }
 
   private Reading heartbeat() {
@@ -222,11 +231,11 @@ class DeviceTwinTest {
     registerAndClaim();
     report(battery(25));
     assertTrue(report(battery(21)).hasNoEvents());
-    assertEquals(List.of(new BatteryLow(19, clock.instant())), report(battery(19)).events());
+    assertEquals(List.of(new BatteryLow(19, clock.instant())), facts(report(battery(19)).events()));
     assertTrue(report(battery(15)).hasNoEvents(), "already low");
     assertTrue(report(battery(25)).hasNoEvents(), "25 is not above the recovery threshold");
     assertTrue(view().batteryLow());
-    assertEquals(List.of(new BatteryRecovered(31, clock.instant())), report(battery(31)).events());
+    assertEquals(List.of(new BatteryRecovered(31, clock.instant())), facts(report(battery(31)).events()));
     assertFalse(view().batteryLow());
     assertEquals(31, view().batteryPercent());
   }
@@ -536,7 +545,7 @@ class DeviceTwinTest {
     DeviceSettings d = SETTINGS;
     return new DeviceSettings(d.defaultHeartbeatInterval(), d.offlineAfterHeartbeats(), d.batteryLowBelow(),
         d.batteryRecoveredAbove(), d.checkpointInterval(), d.maxClockSkew(), d.maxReadingAge(), d.snapshotEvery(), d.projectionTags(),
-        new Lifetimes(java.util.Map.of("thermostat-t3", life), null), d.churnRisk());
+        new Lifetimes(java.util.Map.of("thermostat-t3", life), null), d.churnRisk(), d.alerts());
   }
 
   private static List<Stages.Transition> stageChanges(List<Event> events) {
@@ -705,5 +714,186 @@ class DeviceTwinTest {
     report(battery(49));
     assertEquals(49, ((DeviceView) b.receiveMessage()).batteryPercent());
     a.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  // ---- alerts ---------------------------------------------------------------------------------
+
+  @Test
+  void aBatteryBelowTwentyRaisesOneAlertThatEndsAboveThirty() {
+    registerAndClaim();
+    report(battery(50));
+    clock.advance(Duration.ofMinutes(5));
+    List<AlertEvent> raised = alerts(report(battery(19)).events());
+    assertEquals(1, raised.size());
+    AlertRaised low = assertInstanceOf(AlertRaised.class, raised.get(0));
+    assertEquals(new Alert(1, AlertKind.BATTERY_LOW, "", "battery 19%", clock.instant(), null, null, null, null, null), low.alert());
+    assertEquals(new AlertSubject("cust-1", "site-1", "thermostat-t3", Stage.DAY_30), low.device());
+    for (int b : new int[] {18, 15, 25, 30}) { // no storm: still the same episode, however it moves below 30
+      clock.advance(Duration.ofMinutes(5));
+      assertEquals(List.of(), alerts(report(battery(b)).events()), "at " + b + "%");
+    }
+    assertEquals(List.of(low.alert()), view().alerts());
+    clock.advance(Duration.ofMinutes(5));
+    AlertEnded ended = assertInstanceOf(AlertEnded.class, alerts(report(battery(31)).events()).get(0));
+    assertEquals(Alert.State.RESOLVED, ended.alert().state());
+    assertEquals(Alert.Resolution.AUTO, ended.alert().resolution());
+    assertEquals(clock.instant(), ended.alert().overAt());
+    assertEquals(List.of(), view().alerts(), "the view shows alerts not resolved yet");
+    clock.advance(Duration.ofMinutes(5));
+    AlertRaised again = assertInstanceOf(AlertRaised.class, alerts(report(battery(12)).events()).get(0));
+    assertEquals(2, again.alert().number(), "a new episode, a new alert");
+  }
+
+  @Test
+  void anAlertIsAcknowledgedThenResolvedAndTheSameCommandAgainChangesNothing() {
+    registerAndClaim();
+    report(battery(10));
+    clock.advance(Duration.ofMinutes(1));
+    var ack = twin.<Reply>runCommand(r -> new AcknowledgeAlert(1, "Calling the customer.", r));
+    AlertAnswer acked = assertInstanceOf(AlertAnswer.class, ack.reply());
+    assertEquals(Alert.State.ACKNOWLEDGED, acked.alert().state());
+    assertEquals("Calling the customer.", acked.alert().note());
+    assertTrue(acked.stored());
+    assertEquals(1, ack.events().size());
+    var ackAgain = twin.<Reply>runCommand(r -> new AcknowledgeAlert(1, "Calling the customer.", r));
+    assertTrue(ackAgain.hasNoEvents());
+    assertEquals(acked.alert(), assertInstanceOf(AlertAnswer.class, ackAgain.reply()).alert());
+    assertFalse(((AlertAnswer) ackAgain.reply()).stored());
+
+    clock.advance(Duration.ofMinutes(1));
+    AlertAnswer resolved = assertInstanceOf(AlertAnswer.class, twin.<Reply>runCommand(r -> new ResolveAlert(1, "Shipped batteries.", r)).reply());
+    assertEquals(Alert.State.RESOLVED, resolved.alert().state());
+    assertEquals(Alert.Resolution.MANUAL, resolved.alert().resolution());
+    assertFalse(resolved.alert().over(), "resolved by hand; the battery is still low");
+    assertTrue(twin.<Reply>runCommand(r -> new ResolveAlert(1, "Shipped batteries.", r)).hasNoEvents());
+    var ackResolved = twin.<Reply>runCommand(r -> new AcknowledgeAlert(1, null, r));
+    assertEquals(ErrorCode.FAILED_PRECONDITION, assertInstanceOf(Rejected.class, ackResolved.reply()).code());
+    assertEquals(ErrorCode.NOT_FOUND, assertInstanceOf(Rejected.class, twin.<Reply>runCommand(r -> new AcknowledgeAlert(2, null, r)).reply()).code());
+    assertEquals(ErrorCode.NOT_FOUND, assertInstanceOf(Rejected.class, twin.<Reply>runCommand(r -> new ResolveAlert(0, null, r)).reply()).code());
+
+    // Resolved by hand while the battery stays low: no second alert for the same episode.
+    clock.advance(Duration.ofMinutes(5));
+    assertEquals(List.of(), alerts(report(battery(8)).events()));
+    clock.advance(Duration.ofMinutes(5));
+    AlertEnded over = assertInstanceOf(AlertEnded.class, alerts(report(battery(100)).events()).get(0));
+    assertEquals(Alert.Resolution.MANUAL, over.alert().resolution(), "the hand's resolution stands");
+    assertEquals(clock.instant(), over.alert().overAt());
+  }
+
+  @Test
+  void commandsOnAnUnknownDeviceAreNotFound() {
+    assertEquals(ErrorCode.NOT_FOUND, assertInstanceOf(Rejected.class, twin.<Reply>runCommand(r -> new AcknowledgeAlert(1, null, r)).reply()).code());
+    assertEquals(ErrorCode.NOT_FOUND, assertInstanceOf(Rejected.class, twin.<Reply>runCommand(r -> new ResolveAlert(1, null, r)).reply()).code());
+  }
+
+  @Test
+  void aCriticalFaultRaisesOneAlertPerCodeUntilItClearsOrIsNoLongerCritical() {
+    registerAndClaim();
+    var crit = new Reading.ReportedFault("E7", Severity.CRITICAL);
+    var other = new Reading.ReportedFault("E9", Severity.CRITICAL);
+    List<AlertEvent> raised = alerts(report(reading(null, List.of(crit, other))).events());
+    assertEquals(List.of("E7", "E9"), raised.stream().map(e -> e.alert().subject()).sorted().toList());
+    clock.advance(Duration.ofMinutes(5));
+    assertEquals(List.of(), alerts(report(reading(null, List.of(crit, other))).events()));
+    clock.advance(Duration.ofMinutes(5));
+    List<AlertEvent> changes = alerts(report(reading(null, List.of(new Reading.ReportedFault("E7", Severity.WARNING)))).events());
+    assertEquals(2, changes.size(), "E7 no longer critical, E9 cleared");
+    assertTrue(changes.stream().allMatch(e -> e instanceof AlertEnded && e.alert().resolution() == Alert.Resolution.AUTO));
+  }
+
+  @Test
+  void offlineForAnHourRaisesAnAlertOnTimeThatEndsWhenTheDeviceReportsAgain() {
+    registerAndClaim();
+    report(heartbeat());
+    Instant offlineAt = clock.instant().plus(OFFLINE_AFTER);
+    clock.advance(OFFLINE_AFTER.plus(SETTINGS.alerts().offlineAfter()).minusSeconds(1));
+    assertEquals(List.of(), alerts(twin.runCommand(new Reconcile()).events()), "off line for just under an hour");
+    clock.advance(Duration.ofSeconds(1));
+    AlertRaised offline = assertInstanceOf(AlertRaised.class, alerts(twin.runCommand(new Reconcile()).events()).get(0));
+    assertEquals(AlertKind.OFFLINE, offline.alert().kind());
+    assertEquals(offlineAt.plus(SETTINGS.alerts().offlineAfter()), offline.alert().raisedAt());
+    clock.advance(Duration.ofHours(5));
+    assertEquals(List.of(), alerts(twin.runCommand(new Reconcile()).events()));
+    AlertEnded back = assertInstanceOf(AlertEnded.class, alerts(report(heartbeat()).events()).get(0));
+    assertEquals(AlertKind.OFFLINE, back.alert().kind());
+  }
+
+  @Test
+  void aDeviceNotReportingWithinTwoDaysOfItsClaimIsStalledUntilItsFirstReport() {
+    registerAndClaim();
+    clock.advance(SETTINGS.alerts().onboardingStalledAfter().minusSeconds(1));
+    assertEquals(List.of(), alerts(twin.runCommand(new Reconcile()).events()));
+    clock.advance(Duration.ofSeconds(1));
+    AlertRaised stalled = assertInstanceOf(AlertRaised.class, alerts(twin.runCommand(new Reconcile()).events()).get(0));
+    assertEquals(AlertKind.ONBOARDING_STALLED, stalled.alert().kind());
+    assertEquals(Stage.ONBOARDING, stalled.device().stage());
+    clock.advance(Duration.ofHours(1));
+    AlertEnded activated = assertInstanceOf(AlertEnded.class, alerts(report(heartbeat()).events()).get(0));
+    assertEquals(AlertKind.ONBOARDING_STALLED, activated.alert().kind());
+  }
+
+  @Test
+  void fiveDisconnectsInADayAreFlappingUntilTheDayHoldsOneAtMost() {
+    registerAndClaim();
+    report(heartbeat());
+    List<AlertEvent> raised = List.of();
+    for (int drop = 1; drop <= 5; drop++) {
+      clock.advance(OFFLINE_AFTER.plusMinutes(1));
+      raised = new java.util.ArrayList<>(alerts(twin.runCommand(new Reconcile()).events())); // went off line
+      clock.advance(Duration.ofMinutes(1));
+      raised.addAll(alerts(report(heartbeat()).events()));
+      if (drop < 5) {
+        assertEquals(List.of(), raised, "after " + drop + " disconnects");
+      }
+    }
+    assertEquals(AlertKind.FLAPPING, assertInstanceOf(AlertRaised.class, raised.get(0)).alert().kind());
+    // Quiet from now on, reporting on time: the day lets go of the drops one by one.
+    Instant flappingOver = null;
+    for (int hour = 1; hour <= 26 && flappingOver == null; hour++) {
+      for (int beat = 0; beat < 12; beat++) {
+        clock.advance(Duration.ofMinutes(5));
+        List<Event> events = new java.util.ArrayList<>(report(heartbeat()).events());
+        events.addAll(twin.runCommand(new Reconcile()).events());
+        if (alerts(events).stream().anyMatch(e -> e instanceof AlertEnded)) {
+          flappingOver = clock.instant();
+        }
+      }
+    }
+    assertTrue(flappingOver != null && flappingOver.isAfter(START.plus(Duration.ofHours(24))), "over a day after the drops: " + flappingOver);
+  }
+
+  @Test
+  void aDrainingBatteryIsForecastEmptyOnceItsTrendSaysSoAndTheForecastEndsWithACharge() {
+    registerAndClaim();
+    // 3 points a day from 60%: empty in about 20 days at first, so no alert until the line says 14.
+    int level = 60;
+    List<AlertEvent> raised = List.of();
+    int day = 0;
+    while (raised.isEmpty() && day < 30) {
+      report(battery(level));
+      clock.advance(Duration.ofHours(8));
+      level--;
+      day++;
+      raised = alerts(report(battery(level)).events());
+    }
+    AlertRaised forecast = assertInstanceOf(AlertRaised.class, raised.get(0));
+    assertEquals(AlertKind.BATTERY_FORECAST, forecast.alert().kind());
+    assertTrue(level <= 43 && level >= 40, "raised when 14 days of 3 points a day were left: at " + level + "%");
+    assertTrue(forecast.alert().detail().startsWith("battery " + level + "%, empty in about 1"), forecast.alert().detail());
+    clock.advance(Duration.ofHours(8));
+    assertEquals(List.of(), alerts(report(battery(level - 1)).events()), "one alert for the episode");
+    clock.advance(Duration.ofHours(1));
+    AlertEnded charged = assertInstanceOf(AlertEnded.class, alerts(report(battery(100)).events()).get(0));
+    assertEquals(AlertKind.BATTERY_FORECAST, charged.alert().kind());
+  }
+
+  @Test
+  void decommissioningEndsEveryAlert() {
+    registerAndClaim();
+    report(battery(10));
+    var retire = twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.BROKEN, r));
+    AlertEnded ended = assertInstanceOf(AlertEnded.class, alerts(retire.events()).get(0));
+    assertEquals(AlertKind.BATTERY_LOW, ended.alert().kind());
+    assertEquals(List.of(), view().alerts());
   }
 }

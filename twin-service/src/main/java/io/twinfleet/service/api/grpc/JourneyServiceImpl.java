@@ -19,7 +19,6 @@ import io.twinfleet.service.ServiceClock;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin.Command;
 import io.twinfleet.service.device.DeviceTwin.JourneyAnswer;
-import io.twinfleet.service.device.DeviceTwin.Rejected;
 import io.twinfleet.service.device.DeviceTwin.Reply;
 import io.twinfleet.service.device.DeviceTwin.TouchpointAnswer;
 import io.twinfleet.service.device.DeviceTwin;
@@ -71,13 +70,8 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
   public void getDeviceJourney(GetDeviceJourneyRequest req, StreamObserver<DeviceJourney> out) {
     try {
       String id = Validation.id("device_id", req.getDeviceId());
-      ask(id, DeviceTwin.GetJourney::new).whenComplete((reply, error) -> {
-        if (reply instanceof JourneyAnswer a) {
-          respond(out, ProtoMapping.toProto(a.journey()));
-        } else {
-          fail(out, reply, error);
-        }
-      });
+      ask(id, DeviceTwin.GetJourney::new).whenComplete((reply, error) ->
+          Twins.answer(out, reply, error, JourneyAnswer.class, a -> ProtoMapping.toProto(a.journey())));
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -93,13 +87,8 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
       TouchpointKind kind = ProtoMapping.touchpointKind("kind", req.getKind());
       String note = Validation.note("note", req.getNote(), MAX_NOTE);
       Instant at = req.hasAt() ? Validation.notAhead("at", ProtoMapping.instant("at", req.getAt()), clock.instant(), deviceSettings) : null;
-      ask(id, replyTo -> new DeviceTwin.RecordTouchpoint(touchpointId, kind, note, at, replyTo)).whenComplete((reply, error) -> {
-        if (reply instanceof TouchpointAnswer a) {
-          respond(out, ProtoMapping.toProto(a.touchpoint()));
-        } else {
-          fail(out, reply, error);
-        }
-      });
+      ask(id, replyTo -> new DeviceTwin.RecordTouchpoint(touchpointId, kind, note, at, replyTo)).whenComplete((reply, error) ->
+          Twins.answer(out, reply, error, TouchpointAnswer.class, a -> ProtoMapping.toProto(a.touchpoint())));
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -180,18 +169,5 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
 
   private CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
     return twins.ask(deviceId, command);
-  }
-
-  private static <T> void respond(StreamObserver<T> out, T value) {
-    out.onNext(value);
-    out.onCompleted();
-  }
-
-  private static void fail(StreamObserver<?> out, Reply reply, Throwable error) {
-    if (reply instanceof Rejected r) {
-      out.onError(GrpcErrors.of(r.code(), r.message()));
-    } else {
-      out.onError(GrpcErrors.from(error != null ? error : new IllegalStateException("unexpected answer " + reply)));
-    }
   }
 }

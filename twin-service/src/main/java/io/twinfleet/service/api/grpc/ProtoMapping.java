@@ -20,6 +20,7 @@ import io.twinfleet.service.device.ChurnRisk;
 import io.twinfleet.service.device.DecommissionReason;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceState.OpenFault;
+import io.twinfleet.service.device.DeviceTwin.AlertSubject;
 import io.twinfleet.service.device.DeviceView;
 import io.twinfleet.service.device.JourneyView;
 import io.twinfleet.service.device.Reading;
@@ -105,6 +106,10 @@ final class ProtoMapping {
     }
     if (v.churnRisk().at() != null) {
       b.setChurnRisk(toProto(v.churnRisk(), v.stage(), false));
+    }
+    if (!v.alerts().isEmpty()) {
+      AlertSubject device = new AlertSubject(v.customerId(), v.siteId(), v.model(), v.stage());
+      v.alerts().forEach(a -> b.addAlerts(AlertMapping.toProto(v.deviceId(), a, device)));
     }
     return b.build();
   }

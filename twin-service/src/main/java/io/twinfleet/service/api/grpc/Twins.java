@@ -1,7 +1,9 @@
 package io.twinfleet.service.api.grpc;
 
+import io.grpc.stub.StreamObserver;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.DeviceTwin.Command;
+import io.twinfleet.service.device.DeviceTwin.Rejected;
 import io.twinfleet.service.device.DeviceTwin.Reply;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -22,5 +24,17 @@ final class Twins {
   /** Asks the twin of {@code deviceId}; an answer later than the ask timeout fails the stage (UNAVAILABLE). */
   CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
     return sharding.entityRefFor(DeviceTwin.ENTITY_KEY, deviceId).ask(command::apply, settings.askTimeout());
+  }
+
+  /** Answers {@code out} with {@code map} of a reply of {@code type}; a twin's rejection, or a failure, as its status. */
+  static <A extends Reply, T> void answer(StreamObserver<T> out, Reply reply, Throwable error, Class<A> type, Function<A, T> map) {
+    if (type.isInstance(reply)) {
+      out.onNext(map.apply(type.cast(reply)));
+      out.onCompleted();
+    } else if (reply instanceof Rejected r) {
+      out.onError(GrpcErrors.of(r.code(), r.message()));
+    } else {
+      out.onError(GrpcErrors.from(error != null ? error : new IllegalStateException("unexpected answer " + reply)));
+    }
   }
 }
