@@ -60,7 +60,8 @@ final class AlertRules {
     if (!s.retired()) {
       for (OpenFault f : s.telemetry().faults()) {
         if (f.severity() == Severity.CRITICAL) {
-          holding.add(new Holds(AlertKind.CRITICAL_FAULT, f.code(), "critical fault " + f.code(), f.since()));
+          // Raised as of now: the fault may have been open at a lower severity long before.
+          holding.add(new Holds(AlertKind.CRITICAL_FAULT, f.code(), "critical fault " + f.code(), null));
         }
       }
     }

@@ -9,8 +9,10 @@ import java.time.Instant;
  * exact points of the drain line), and the least-squares line through them. A rise of
  * {@link #CHARGE_RISE} points or more is a charge or new batteries: the samples start again.
  *
- * <p>Kept in memory with the live telemetry (about 150 bytes for a device with a battery), not
- * stored: after a restart the trend is built again from the next steps down.
+ * <p>The first level seen, and the level after a charge, only start the count: a sample is a step
+ * below the lowest level so far, whose time is when the level crossed it. Kept in memory with the
+ * live telemetry (about 150 bytes for a device with a battery) and stored with its checkpoints as
+ * text ({@link #packed}), so a twin that stops and starts again goes on with its trend.
  */
 final class BatteryTrend {
 
@@ -54,14 +56,13 @@ final class BatteryTrend {
   boolean record(int level, Instant at) {
     if (low == NONE_YET) {
       low = level;
-      add(level, at);
-      return true;
+      return false;
     }
     if (level >= low + CHARGE_RISE) {
       count = 0;
+      first = 0;
       charged = true;
       low = level;
-      add(level, at);
       return true;
     }
     if (level >= low) {
@@ -77,8 +78,7 @@ final class BatteryTrend {
    * fast drain fills it sooner; a few quick steps down alone are no trend).
    */
   Outlook outlook(Instant now, Duration horizon, Duration minSpan) {
-    long span = seconds[(first + count - 1) % seconds.length] - seconds[first];
-    if (count < MIN_SAMPLES || count < seconds.length && span < minSpan.getSeconds()) {
+    if (count < MIN_SAMPLES || count < seconds.length && seconds[(first + count - 1) % seconds.length] - seconds[first] < minSpan.getSeconds()) {
       return charged ? Outlook.CHARGED : Outlook.UNKNOWN;
     }
     if (emptyAt == Long.MAX_VALUE) {
@@ -98,6 +98,41 @@ final class BatteryTrend {
   /** When the line reaches 0%, or null when it does not say (too few samples, or not draining). */
   Instant emptyAt() {
     return count < MIN_SAMPLES || emptyAt == Long.MAX_VALUE ? null : Instant.ofEpochSecond(emptyAt);
+  }
+
+  /**
+   * The trend as text, for a checkpoint: {@code low;charged;seconds:level,...} oldest first;
+   * {@link #unpacked} reads it back.
+   */
+  String packed() {
+    StringBuilder out = new StringBuilder(16 + 16 * count).append(low).append(';').append(charged ? 1 : 0).append(';');
+    for (int k = 0; k < count; k++) {
+      int i = (first + k) % seconds.length;
+      out.append(k == 0 ? "" : ",").append(seconds[i]).append(':').append(levels[i]);
+    }
+    return out.toString();
+  }
+
+  /** A trend of {@code samples} capacity from {@link #packed} text (its latest samples if it held more). */
+  static BatteryTrend unpacked(String packed, int samples) {
+    BatteryTrend trend = new BatteryTrend(samples);
+    String[] parts = packed.split(";", -1);
+    trend.low = Integer.parseInt(parts[0]);
+    trend.charged = parts[1].equals("1");
+    if (parts.length > 2 && !parts[2].isEmpty()) {
+      for (String sample : parts[2].split(",")) {
+        int colon = sample.indexOf(':');
+        trend.add(Integer.parseInt(sample.substring(colon + 1)), Instant.ofEpochSecond(Long.parseLong(sample.substring(0, colon))));
+      }
+    }
+    return trend;
+  }
+
+  /** A trend that has seen {@code level} and no step yet: what a twin knows of a battery whose trend was never stored. */
+  static BatteryTrend startingAt(int level, int samples) {
+    BatteryTrend trend = new BatteryTrend(samples);
+    trend.low = level;
+    return trend;
   }
 
   private void add(int level, Instant at) {

@@ -42,6 +42,8 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
   /** When, after a device went offline, its twin is woken to score its churn risk again. */
   private static final Duration[] RESCORE_SILENT = {Duration.ofDays(1), Duration.ofDays(7)};
 
+  private static final Duration ALERT_WAKE_STEP = Duration.ofMinutes(10);
+
   private final ChurnRiskSettings risk;
   private final AlertSettings alertSettings;
   private final AlertRows alerts;
@@ -107,12 +109,15 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
   }
 
   /**
-   * Wakes the twin at {@code at + after}, when time alone may raise an alert if nothing else
-   * happened. Already due: at once, unless the event is over a day old (a replay of history, whose
-   * devices have long been looked at).
+   * Wakes the twin at {@code at + after}, rounded up to ten minutes (so the drops of a flapping
+   * device share a row), when time alone may raise an alert if nothing else happened; the alert
+   * itself is dated exactly. Already due: at once, unless the event is over a day old (a replay of
+   * history, whose devices have long been looked at).
    */
   private CompletionStage<Void> alertDue(String deviceId, Instant at, Duration after) {
-    Instant due = at.plus(after);
+    Instant exact = at.plus(after);
+    long step = ALERT_WAKE_STEP.toMillis();
+    Instant due = Instant.ofEpochMilli(Math.floorDiv(exact.toEpochMilli() + step - 1, step) * step);
     Instant now = clock.instant();
     if (due.isAfter(now) || at.isAfter(now.minus(Duration.ofDays(1)))) {
       return schedule(deviceId, List.of(due));

@@ -143,9 +143,12 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     }
   }
 
-  /** Reported values as last stored. */
-  record Telemetry(Integer batteryPercent, boolean batteryLow, String firmwareVersion, boolean inUse, List<OpenFault> faults)
-      implements CborSerializable {}
+  /**
+   * Reported values as last stored; {@code batteryTrend} is the battery's trend as last checkpointed
+   * ({@link BatteryTrend#packed}), null until it was.
+   */
+  record Telemetry(Integer batteryPercent, boolean batteryLow, String firmwareVersion, boolean inUse, List<OpenFault> faults,
+      String batteryTrend) implements CborSerializable {}
 
   /** A fault open on the device. */
   record OpenFault(String code, Severity severity, Instant since) implements CborSerializable {}
@@ -179,7 +182,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
           Owner.NONE,
           new Journey(Stage.UNCLAIMED, e.at(), null, List.of(), null, 0, 0),
           Connectivity.NEVER_SEEN,
-          new Telemetry(null, false, e.firmwareVersion() == null ? null : e.firmwareVersion().intern(), false, List.of()),
+          new Telemetry(null, false, e.firmwareVersion() == null ? null : e.firmwareVersion().intern(), false, List.of(), null),
           null,
           OfflineHistory.NONE,
           Alerts.NONE);
@@ -264,22 +267,23 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
     Registered checkpointed(TelemetryCheckpointed e) {
       Telemetry t = telemetry;
       return withConnectivity(new Connectivity(connectivity.online(), connectivity.since(), e.lastSeen(), e.graceful()))
-          .withTelemetry(new Telemetry(e.batteryPercent(), t.batteryLow(), t.firmwareVersion(), t.inUse(), t.faults()));
+          .withTelemetry(new Telemetry(e.batteryPercent(), t.batteryLow(), t.firmwareVersion(), t.inUse(), t.faults(),
+              e.batteryTrend() != null ? e.batteryTrend() : t.batteryTrend()));
     }
 
     Registered firmwareChanged(FirmwareChanged e) {
       Telemetry t = telemetry;
-      return withTelemetry(new Telemetry(t.batteryPercent(), t.batteryLow(), e.to().intern(), t.inUse(), t.faults()));
+      return withTelemetry(new Telemetry(t.batteryPercent(), t.batteryLow(), e.to().intern(), t.inUse(), t.faults(), t.batteryTrend()));
     }
 
     Registered batteryLow(BatteryLow e) {
       Telemetry t = telemetry;
-      return withTelemetry(new Telemetry(e.percent(), true, t.firmwareVersion(), t.inUse(), t.faults()));
+      return withTelemetry(new Telemetry(e.percent(), true, t.firmwareVersion(), t.inUse(), t.faults(), t.batteryTrend()));
     }
 
     Registered batteryRecovered(BatteryRecovered e) {
       Telemetry t = telemetry;
-      return withTelemetry(new Telemetry(e.percent(), false, t.firmwareVersion(), t.inUse(), t.faults()));
+      return withTelemetry(new Telemetry(e.percent(), false, t.firmwareVersion(), t.inUse(), t.faults(), t.batteryTrend()));
     }
 
     Registered faultRaised(FaultRaised e) {
@@ -302,7 +306,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
 
     Registered usage(boolean inUse) {
       Telemetry t = telemetry;
-      return withTelemetry(new Telemetry(t.batteryPercent(), t.batteryLow(), t.firmwareVersion(), inUse, t.faults()));
+      return withTelemetry(new Telemetry(t.batteryPercent(), t.batteryLow(), t.firmwareVersion(), inUse, t.faults(), t.batteryTrend()));
     }
 
     Registered retire(DeviceDecommissioned e) {
@@ -339,7 +343,7 @@ public sealed interface DeviceState extends CborSerializable permits DeviceState
 
     private Registered withFaults(List<OpenFault> faults) {
       Telemetry t = telemetry;
-      return withTelemetry(new Telemetry(t.batteryPercent(), t.batteryLow(), t.firmwareVersion(), t.inUse(), List.copyOf(faults)));
+      return withTelemetry(new Telemetry(t.batteryPercent(), t.batteryLow(), t.firmwareVersion(), t.inUse(), List.copyOf(faults), t.batteryTrend()));
     }
 
     private Registered withOwner(Owner o) {

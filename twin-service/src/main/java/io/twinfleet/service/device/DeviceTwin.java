@@ -182,9 +182,12 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   /**
    * Live telemetry stored; {@code graceful} when written because the twin was stopping, so {@code
-   * lastSeen} is the real last sighting, not one up to a checkpoint interval old.
+   * lastSeen} is the real last sighting, not one up to a checkpoint interval old. {@code
+   * batteryTrend} is the battery's trend as text (null in checkpoints from before it was stored,
+   * and for devices without a battery).
    */
-  public record TelemetryCheckpointed(Instant lastSeen, Integer batteryPercent, boolean graceful, Instant at) implements Event {}
+  public record TelemetryCheckpointed(Instant lastSeen, Integer batteryPercent, boolean graceful, String batteryTrend, Instant at)
+      implements Event {}
 
   public record DeviceDecommissioned(String customerId, DecommissionReason reason, Instant at) implements Event {}
 
@@ -352,7 +355,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
           if (state instanceof Registered s) {
-            live = LiveTelemetry.recoveredFrom(s);
+            live = LiveTelemetry.recoveredFrom(s, settings.alerts().batteryForecastSamples());
             context.getSelf().tell(new Reconcile());
           }
         })
@@ -492,7 +495,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     // uptime never change again, after a restart included.
     List<Event> events = TelemetryRules.dueEvents(s, live, now, settings);
     if (live.differsFrom(s) || TelemetryRules.sightingToMark(s, live)) {
-      events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, now));
+      events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, live.packedTrend(), now));
     }
     Stage stage = s.journey().stage();
     for (Event e : events) {
@@ -549,7 +552,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     boolean storesLastSeen = events.stream().anyMatch(e -> e instanceof CameOnline);
     if (!storesLastSeen && TelemetryRules.checkpointDue(s, live, now, settings)) {
       events = new ArrayList<>(events);
-      events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, false, now));
+      events.add(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, false, live.packedTrend(), now));
     }
     if (events.size() > 1 || !(events.get(0) instanceof TelemetryCheckpointed)) {
       events = withRisk(s, events, now); // a checkpoint alone changes no fact the risk is made of
@@ -576,7 +579,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   private ReplyEffect<Event, DeviceState> onStop(Registered s, Stop c) {
     if (!s.retired() && (live.differsFrom(s) || TelemetryRules.sightingToMark(s, live))) {
       Instant now = clock.instant();
-      return Effect().persist(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, now)).thenStop().thenNoReply();
+      return Effect().persist(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, live.packedTrend(), now)).thenStop().thenNoReply();
     }
     return Effect().stop().thenNoReply();
   }

@@ -29,12 +29,23 @@ final class LiveTelemetry {
   /** The battery's recent drain; null until the first battery reading since the twin started. */
   BatteryTrend trend;
 
-  static LiveTelemetry recoveredFrom(DeviceState.Registered s) {
+  /** {@code trendSamples} is how many steps down a battery trend keeps. */
+  static LiveTelemetry recoveredFrom(DeviceState.Registered s, int trendSamples) {
     LiveTelemetry live = new LiveTelemetry();
     live.lastSeen = s.connectivity().lastSeen();
     live.batteryPercent = s.telemetry().batteryPercent();
     live.exact = s.connectivity().lastSeenExact();
+    if (s.telemetry().batteryTrend() != null) {
+      live.trend = BatteryTrend.unpacked(s.telemetry().batteryTrend(), trendSamples);
+    } else if (live.batteryPercent != null) {
+      live.trend = BatteryTrend.startingAt(live.batteryPercent, trendSamples); // so a charge is known as one
+    }
     return live;
+  }
+
+  /** The battery trend as text to checkpoint, or null without one. */
+  String packedTrend() {
+    return trend == null ? null : trend.packed();
   }
 
   /** Records a reading received at {@code now}; {@code trendSamples} is how many steps down a battery trend keeps. */
@@ -56,6 +67,7 @@ final class LiveTelemetry {
   /** Whether memory holds something the journal does not. */
   boolean differsFrom(DeviceState.Registered s) {
     return !Objects.equals(lastSeen, s.connectivity().lastSeen())
-        || !Objects.equals(batteryPercent, s.telemetry().batteryPercent());
+        || !Objects.equals(batteryPercent, s.telemetry().batteryPercent())
+        || trend != null && !trend.packed().equals(s.telemetry().batteryTrend());
   }
 }

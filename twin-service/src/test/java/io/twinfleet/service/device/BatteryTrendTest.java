@@ -31,12 +31,12 @@ class BatteryTrendTest {
   @Test
   void theSameLevelAndSmallRisesAddNothingAndAChargeStartsAgain() {
     BatteryTrend trend = new BatteryTrend(8);
-    assertTrue(trend.record(60, T0));
+    assertFalse(trend.record(60, T0), "the first level only starts the count");
     assertFalse(trend.record(60, T0.plusSeconds(600)));
     assertFalse(trend.record(62, T0.plusSeconds(1200)), "a reading's noise");
     assertTrue(trend.record(59, T0.plusSeconds(3600)));
     assertTrue(trend.record(58, T0.plus(Duration.ofHours(13))));
-    // 60, 59, 58 over 13 hours: empty in about 19 days, between the horizon and twice it
+    // two steps down: too few for a line
     assertEquals(Outlook.UNKNOWN, trend.outlook(T0.plus(Duration.ofHours(13)), HORIZON, MIN_SPAN));
     assertTrue(trend.record(100, T0.plus(Duration.ofHours(14))), "charged");
     assertNull(trend.emptyAt());
@@ -46,12 +46,12 @@ class BatteryTrendTest {
   @Test
   void aFewQuickStepsAreNoTrendButAFullRingIs() {
     BatteryTrend trend = new BatteryTrend(8);
-    for (int k = 0; k < 7; k++) {
+    for (int k = 0; k < 8; k++) { // 90 starts the count; 7 steps down
       trend.record(90 - k, T0.plus(Duration.ofMinutes(10L * k)));
     }
-    assertEquals(Outlook.UNKNOWN, trend.outlook(T0.plus(Duration.ofHours(1)), HORIZON, MIN_SPAN), "7 steps within an hour");
-    trend.record(83, T0.plus(Duration.ofMinutes(70)));
-    assertEquals(Outlook.EMPTY_SOON, trend.outlook(T0.plus(Duration.ofMinutes(70)), HORIZON, MIN_SPAN), "8 steps: a fast drain");
+    assertEquals(Outlook.UNKNOWN, trend.outlook(T0.plus(Duration.ofMinutes(70)), HORIZON, MIN_SPAN), "7 steps within an hour");
+    trend.record(82, T0.plus(Duration.ofMinutes(80)));
+    assertEquals(Outlook.EMPTY_SOON, trend.outlook(T0.plus(Duration.ofMinutes(80)), HORIZON, MIN_SPAN), "8 steps: a fast drain");
   }
 
   @Test
@@ -70,6 +70,22 @@ class BatteryTrendTest {
     assertEquals(Outlook.EMPTY_SOON, stalled.outlook(last, HORIZON, MIN_SPAN));
     assertEquals(Outlook.UNKNOWN, stalled.outlook(last.plus(Duration.ofHours(19)), HORIZON, MIN_SPAN),
         "no step for three times the line's 6 hours per point: plugged in, or the line was wrong");
+  }
+
+  @Test
+  void aCheckpointedTrendReadsBackTheSame() {
+    BatteryTrend trend = new BatteryTrend(4);
+    for (int k = 0; k < 7; k++) {
+      trend.record(50 - k, T0.plus(Duration.ofHours(5L * k)));
+    }
+    String packed = trend.packed();
+    BatteryTrend back = BatteryTrend.unpacked(packed, 4);
+    assertEquals(packed, back.packed());
+    assertEquals(trend.emptyAt(), back.emptyAt());
+    assertEquals(Outlook.UNKNOWN, BatteryTrend.startingAt(30, 4).outlook(T0, HORIZON, MIN_SPAN));
+    BatteryTrend charged = BatteryTrend.startingAt(10, 4);
+    assertTrue(charged.record(100, T0), "a twin that only knew 10% sees 100% as a charge");
+    assertEquals(Outlook.CHARGED, charged.outlook(T0, HORIZON, MIN_SPAN));
   }
 
   @Test

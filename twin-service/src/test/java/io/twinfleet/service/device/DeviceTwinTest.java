@@ -278,16 +278,20 @@ class DeviceTwinTest {
     registerAndClaim();
     report(battery(90));
     clock.advance(SETTINGS.checkpointInterval().minusSeconds(1));
+    Instant stepTo88 = clock.instant();
     assertTrue(report(battery(88)).hasNoEvents());
     clock.advance(Duration.ofSeconds(1));
     Instant t = clock.instant();
-    assertEquals(List.of(new TelemetryCheckpointed(t, 87, false, t)), report(battery(87)).events());
+    // the trend goes with it: lowest 87, not charged, the two steps down
+    String trend = "87;0;" + stepTo88.getEpochSecond() + ":88," + t.getEpochSecond() + ":87";
+    assertEquals(List.of(new TelemetryCheckpointed(t, 87, false, trend, t)), report(battery(87)).events());
     clock.advance(Duration.ofSeconds(30));
     assertTrue(report(battery(86)).hasNoEvents(), "at most one checkpoint per interval");
 
     twin.restart();
     DeviceView after = view();
     assertEquals(t, after.lastSeen(), "last seen is as of the checkpoint");
+    assertEquals(trend, ((DeviceState.Registered) twin.getState()).telemetry().batteryTrend());
     assertEquals(87, after.batteryPercent());
     assertTrue(after.online(), "the stale last seen gets a checkpoint interval of grace, so no false offline");
   }
@@ -343,7 +347,7 @@ class DeviceTwinTest {
     activateAndStopGracefully();
     clock.advance(Duration.ofMinutes(1));
     Instant t = clock.instant();
-    assertEquals(List.of(new TelemetryCheckpointed(t, 70, false, t)), report(battery(70)).events());
+    assertEquals(List.of(new TelemetryCheckpointed(t, 70, false, "70;0;", t)), report(battery(70)).events());
     clock.advance(Duration.ofMinutes(4));
     Instant last = clock.instant();
     assertTrue(report(battery(69)).hasNoEvents());
@@ -425,7 +429,7 @@ class DeviceTwinTest {
     report(heartbeat());
     var retire = twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.RETURNED, r));
     assertEquals(List.of(
-        new TelemetryCheckpointed(START, null, true, START), // the exact last sighting, so the view stays as it is
+        new TelemetryCheckpointed(START, null, true, null, START), // the exact last sighting, so the view stays as it is
         new DeviceDecommissioned("cust-1", DecommissionReason.RETURNED, START),
         new StageChanged(Stage.DAY_30, Stage.END_OF_LIFE, START)), retire.events());
     assertTrue(twin.<Reply>runCommand(r -> new Decommission(DecommissionReason.BROKEN, r)).hasNoEvents(), "idempotent");

@@ -52,11 +52,13 @@ class EventSerializationTest {
 
   /**
    * Samples of events in an earlier shape, by file, and the event each must read as today: claims
-   * and moves stored before they carried the device's status for its site.
+   * and moves stored before they carried the device's status for its site, checkpoints before they
+   * carried the battery's trend.
    */
   static final Map<String, Event> EARLIER_SHAPES = Map.of(
       "DeviceClaimed.txt", new DeviceClaimed("cust-7", "carpark-3", "charger-ac22", null, T),
-      "DeviceMoved.txt", new DeviceMoved("cust-7", "carpark-3", "carpark-4", null, T));
+      "DeviceMoved.txt", new DeviceMoved("cust-7", "carpark-3", "carpark-4", null, T),
+      "TelemetryCheckpointed.txt", new TelemetryCheckpointed(T, 64, true, null, T));
 
   /** One event of each type in today's shape; its sample is named after its type, with "-vN" once the type changed shape. */
   static final List<Event> SAMPLE_EVENTS = List.of(
@@ -74,7 +76,7 @@ class EventSerializationTest {
       new BatteryRecovered(33, T),
       new UsageStarted(T),
       new UsageEnded(T),
-      new TelemetryCheckpointed(T, 64, true, T),
+      new TelemetryCheckpointed(T, 64, true, "64;0;1793439015:66,1793525415:65,1793611815:64", T),
       new DeviceDecommissioned("cust-7", DecommissionReason.REPLACED, T),
       new TouchpointRecorded("tp-1", TouchpointKind.DAY_30_CHECKIN, "Happy so far; asked about\nthe app.", T.minusSeconds(3600), T),
       new ChurnRiskChanged(42, List.of(
@@ -116,7 +118,7 @@ class EventSerializationTest {
         new DeviceActivated(T.plusSeconds(120)),
         new StageChanged(Stage.ONBOARDING, Stage.DAY_30, T.plusSeconds(120)),
         new FaultRaised("E42", Severity.CRITICAL, T.plusSeconds(180)),
-        new TelemetryCheckpointed(T.plusSeconds(900), 64, false, T.plusSeconds(900)));
+        new TelemetryCheckpointed(T.plusSeconds(900), 64, false, null, T.plusSeconds(900)));
   }
 
   /** The same twin after two offline episodes and a graceful stop. */
@@ -126,7 +128,7 @@ class EventSerializationTest {
         new CameOnline(T.plusSeconds(2100)),
         new WentOffline(T.plusSeconds(2700)),
         new CameOnline(T.plusSeconds(4000)),
-        new TelemetryCheckpointed(T.plusSeconds(4100), 63, true, T.plusSeconds(4200)));
+        new TelemetryCheckpointed(T.plusSeconds(4100), 63, true, null, T.plusSeconds(4200)));
   }
 
   /** The same twin with two touchpoints. */
@@ -174,7 +176,10 @@ class EventSerializationTest {
       // v4: when it was retired, apart from when its stage began; the churn risk last stored
       new StoredSnapshot("state-v4.txt", sampleStateRetiredAfterItsEndOfLife()),
       // v5: alerts
-      new StoredSnapshot("state-v5.txt", sampleStateWithAlerts()));
+      new StoredSnapshot("state-v5.txt", sampleStateWithAlerts()),
+      // v6: the battery's trend, as checkpointed
+      new StoredSnapshot("state-v6.txt", applied(sampleStateWithAlerts(),
+          new TelemetryCheckpointed(T.plusSeconds(7000), 62, true, "62;1;1793439015:63,1793440015:62", T.plusSeconds(7000)))));
 
   @AfterAll
   static void tearDown() {

@@ -127,7 +127,7 @@ public final class QualityServiceImpl extends QualityServiceGrpc.QualityServiceI
           AlertMapping.kind("kind", req.getKind(), true),
           AlertMapping.state("state", req.getState()),
           req.getSiteId().isEmpty() ? null : Validation.id("site_id", req.getSiteId()),
-          req.getStage() == io.twinfleet.protocol.v1.Stage.STAGE_UNSPECIFIED ? null : ProtoMapping.stage("stage", req.getStage(), false));
+          req.getStage() == io.twinfleet.protocol.v1.Stage.STAGE_UNSPECIFIED ? null : ProtoMapping.stage("stage", req.getStage(), true));
       int pageSize = Paging.pageSize("page_size", req.getPageSize());
       Answers.answer(alerts.list(filter, pageSize, req.getPageToken()), out, page -> {
         ListAlertsResponse.Builder b = ListAlertsResponse.newBuilder();
@@ -157,7 +157,8 @@ public final class QualityServiceImpl extends QualityServiceGrpc.QualityServiceI
     try {
       Matcher id = AlertQueries.ALERT_ID.matcher(alertId);
       if (!id.matches()) {
-        throw new InvalidField("alert_id", alertId.isEmpty() ? "required" : "'" + alertId + "' is not <device_id>/<number>, e.g. 'lock-17/3'");
+        String shown = alertId.length() > 80 ? alertId.substring(0, 80) + "..." : alertId;
+        throw new InvalidField("alert_id", alertId.isEmpty() ? "required" : "'" + shown + "' is not <device_id>/<number>, e.g. 'lock-17/3'");
       }
       String deviceId = id.group(1);
       int number = Integer.parseInt(id.group(2));

@@ -162,7 +162,7 @@ class AlertIntegrationTest extends NodeTestBase {
     refused(Status.Code.NOT_FOUND, () -> quality().acknowledgeAlert(AcknowledgeAlertRequest.newBuilder().setAlertId("ghost/1").build()));
     refused(Status.Code.INVALID_ARGUMENT, () -> quality().listAlerts(ListAlertsRequest.newBuilder().setPageToken("garbage").build()));
     refused(Status.Code.INVALID_ARGUMENT, () -> quality().listAlerts(ListAlertsRequest.newBuilder().setPageSize(501).build()));
-    refused(Status.Code.INVALID_ARGUMENT, () -> quality().listAlerts(ListAlertsRequest.newBuilder().setStage(Stage.UNCLAIMED).build()));
+    refused(Status.Code.INVALID_ARGUMENT, () -> quality().listAlerts(ListAlertsRequest.newBuilder().setStageValue(99).build()));
     refused(Status.Code.INVALID_ARGUMENT, () -> quality().listAlerts(ListAlertsRequest.newBuilder().setSiteId("bad site").build()));
     refused(Status.Code.INVALID_ARGUMENT, () -> quality().listAlerts(ListAlertsRequest.newBuilder().setKind(AlertKind.BATTERY_LOW)
         .setPageToken(first.getNextPageToken()).build()));
