@@ -49,10 +49,14 @@ public final class TagWatch {
    * resumeToken}, or when it is empty from now (or from the first event ever stored, if {@code
    * fromBeginning}).
    *
-   * @throws InvalidField if the token is not one this watch issued for this many slices
+   * @throws InvalidField if both a token and {@code fromBeginning} are given, or the token is not
+   *     one this watch issued for this many slices
    */
   public <T> Source<T, NotUsed> events(String resumeToken, boolean fromBeginning,
       BiFunction<EventEnvelope, Supplier<String>, Optional<T>> map) {
+    if (fromBeginning && !resumeToken.isEmpty()) {
+      throw new InvalidField("from_beginning", "set together with resume_token; send one or the other");
+    }
     String[] start = resumeToken.isEmpty() ? startOffsets(fromBeginning) : decode(resumeToken);
     return Source.range(0, slices - 1)
         .flatMapMerge(slices, slice -> journal.eventsByTag(tagOf.apply(slice), offset(start[slice])).map(e -> Pair.create(slice, e)))

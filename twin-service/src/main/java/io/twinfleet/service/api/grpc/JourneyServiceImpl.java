@@ -129,9 +129,6 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
       for (int i = 0; i < req.getStagesCount(); i++) {
         stages.add(ProtoMapping.stage("stages[" + i + "]", req.getStages(i), false));
       }
-      if (req.getFromBeginning() && !req.getResumeToken().isEmpty()) {
-        throw new InvalidField("from_beginning", "set together with resume_token; send one or the other");
-      }
       var changes = stageChanges.changes(stages, req.getResumeToken(), req.getFromBeginning());
       BackpressuredStream.run(system, changes, (ServerCallStreamObserver<StageChangeEvent>) out, ProtoMapping::toProto);
     } catch (InvalidField e) {

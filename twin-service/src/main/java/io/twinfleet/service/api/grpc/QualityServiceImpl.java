@@ -188,9 +188,6 @@ public final class QualityServiceImpl extends QualityServiceGrpc.QualityServiceI
       for (int i = 0; i < req.getKindsCount(); i++) {
         kinds.add(AlertMapping.kind("kinds[" + i + "]", req.getKinds(i), false));
       }
-      if (req.getFromBeginning() && !req.getResumeToken().isEmpty()) {
-        throw new InvalidField("from_beginning", "set together with resume_token; send one or the other");
-      }
       var changes = alertWatch.changes(kinds, req.getResumeToken(), req.getFromBeginning());
       BackpressuredStream.run(system, changes, (ServerCallStreamObserver<AlertChange>) out, AlertMapping::toProto);
     } catch (InvalidField e) {
