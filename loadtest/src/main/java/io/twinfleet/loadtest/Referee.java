@@ -251,15 +251,7 @@ final class Referee {
    * time after which it will be.
    */
   long unsettledUntil(int i, long t) {
-    long until = 0;
-    byte state = fleet.state(i);
-    if (state == Fleet.OFFLINE || state == Fleet.RETIRING) {
-      // it stopped reporting: the service flips it off line at its threshold, not before
-      long threshold = fleet.lastSent(i) + fleet.offlineAfter(i);
-      if (Math.abs(t - threshold) < toleranceMillis) {
-        until = threshold + toleranceMillis;
-      }
-    }
+    long until = thresholdUnsettled(fleet, i, t, toleranceMillis);
     if (activeAt(i)) {
       long next = fleet.nextStageBoundary(i, t - toleranceMillis);
       if (next != Fleet.NEVER && Math.abs(t - next) < toleranceMillis) {
@@ -267,6 +259,25 @@ final class Referee {
       }
     }
     return until;
+  }
+
+  /**
+   * Zero unless device {@code i} is within {@code tolerance} of its off-line threshold at {@code t},
+   * where the service and the truth may disagree for a moment; otherwise when that has passed.
+   */
+  static long thresholdUnsettled(Fleet fleet, int i, long t, long tolerance) {
+    byte state = fleet.state(i);
+    long threshold = fleet.lastSent(i) + fleet.offlineAfter(i);
+    if (state == Fleet.OFFLINE || state == Fleet.RETIRING) {
+      // it stopped reporting: the service flips it off line at its threshold, not before
+      return Math.abs(t - threshold) < tolerance ? threshold + tolerance : 0;
+    }
+    if (state == Fleet.ONLINE && t >= threshold && t - threshold < tolerance) {
+      // its report is due but not sent yet (the simulation runs late): off line by the truth for a
+      // moment the service may not have seen yet, or on line again once the report arrives
+      return threshold + tolerance;
+    }
+    return 0;
   }
 
   /**

@@ -26,11 +26,11 @@ import java.util.concurrent.TimeUnit;
  * the sampled sites' availability over the run, summed.
  *
  * <p>The service stamps a site's changes with its devices' events, which are late by up to a
- * reading's delivery, and a site applies its devices' changes in the order they reach it, which
- * across projection slices may be off by a few seconds: every change of a site's state may be off
- * by {@code perChange}, so a month's figures may be off by that much per change, plus how long the
- * question took, plus how long its devices' decommissionings took (the truth keeps a device in service
- * until the acknowledgement). A site with a device near its off-line threshold is asked again once it has
+ * reading's delivery or a timer's lateness (a site puts changes that reach it out of order in their
+ * places, within its reorder window): every change of a site's state may be off by {@code
+ * perChange}, so a month's figures may be off by that much per change, plus how long the question
+ * took, plus how long its devices' decommissionings took (the truth keeps a device in service until
+ * the acknowledgement). A site with a device near its off-line threshold is asked again once it has
  * passed.
  */
 final class SiteReferee {
@@ -42,7 +42,10 @@ final class SiteReferee {
     }
   }
 
-  /** How far two devices' changes may reach their site out of order, in real time. */
+  /**
+   * Slack per change of a site's state, in real time, for its devices' stamps that differ from the
+   * truth's: timers that fire late, changes that reach the site later than its reorder window.
+   */
   static final long SKEW_REAL_MILLIS = 5_000;
   private static final int MAX_ROUNDS = 6;
 
@@ -131,13 +134,7 @@ final class SiteReferee {
   private long unsettledUntil(int s, long t) {
     long until = 0;
     for (int i = fleet.firstDeviceOf(s); i < fleet.endOfSite(s); i++) {
-      byte state = fleet.state(i);
-      if (state == Fleet.OFFLINE || state == Fleet.RETIRING) {
-        long threshold = fleet.lastSent(i) + fleet.offlineAfter(i);
-        if (Math.abs(t - threshold) < toleranceMillis) {
-          until = Math.max(until, threshold + toleranceMillis);
-        }
-      }
+      until = Math.max(until, Referee.thresholdUnsettled(fleet, i, t, toleranceMillis));
     }
     return until;
   }

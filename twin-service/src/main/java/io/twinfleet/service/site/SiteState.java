@@ -24,9 +24,15 @@ import java.util.Objects;
  * <p>A device is <em>active</em> at its site from its activation until it leaves or retires; it is
  * <em>working</em> when active, online and without a critical fault, and <em>free</em> when working
  * and not in use. The site is <em>in service</em> while it has an active device and
- * <em>available</em> (commercially) while one is free. Times only move forward: a change stamped
- * before the last one the site applied takes effect at that last one's time (devices' events reach a
- * site in the order their projections deliver them, which is not exactly the order they happened).
+ * <em>available</em> (commercially) while one is free.
+ *
+ * <p>Devices' events reach a site in the order their projections deliver them, which is not the
+ * order they happened: one device's in order, different devices' as their projection slices go,
+ * seconds apart and more when a slice retries. So a site keeps its latest changes, those within its
+ * reorder window of the newest, as {@code pending}, on top of the state before them ({@code
+ * settled}): a change that arrives late is put in its place among them and the pending ones are
+ * replayed, so it counts from its own time. Older changes are settled; one stamped before the settled
+ * state's last change takes effect at that change's time (times there only move forward).
  */
 public record SiteState(
     Map<String, Member> members,
@@ -36,20 +42,25 @@ public record SiteState(
     long[] served,
     long[] down,
     List<Maintenance> maintenance,
-    Double target)
+    Double target,
+    SiteState settled,
+    List<DeviceChange> pending)
     implements CborSerializable {
 
   /** How long ended spans are kept: the SLA of any of the last twelve months can be asked. */
   static final Duration KEPT = Duration.ofDays(400);
   /** Ended spans kept per kind at most (see {@link SpanLog}). */
   static final int MAX_SPANS = 2000;
+  /** Pending changes kept at most, whatever the window: a replay costs this many steps. */
+  static final int MAX_PENDING = 128;
 
-  public static final SiteState EMPTY = new SiteState(Map.of(), null, null, null, new long[0], new long[0], List.of(), null);
+  public static final SiteState EMPTY = new SiteState(Map.of(), null, null, null, new long[0], new long[0], List.of(), null, null, List.of());
 
   public SiteState {
     served = served == null ? new long[0] : served;
     down = down == null ? new long[0] : down;
     maintenance = maintenance == null ? List.of() : maintenance;
+    pending = pending == null ? List.of() : pending;
   }
 
   /**
@@ -125,12 +136,51 @@ public record SiteState(
     return c.seqNr() > m.seqNr() && (m.present || c.kind() == DeviceChange.Kind.JOINED);
   }
 
-  /** The state after {@code c}, which must be new (see {@link #isNew}). */
-  public SiteState applied(DeviceChange c) {
+  /**
+   * The state after {@code c}, which must be new (see {@link #isNew}): {@code c} goes among the
+   * pending changes in the order of their times (after its own device's earlier ones); those older
+   * than {@code reorderWindow} before the newest, and the oldest beyond {@link #MAX_PENDING}, are
+   * settled.
+   */
+  public SiteState applied(DeviceChange c, Duration reorderWindow) {
+    List<DeviceChange> p = new ArrayList<>(pending.size() + 1);
+    p.addAll(pending);
+    int at = p.size();
+    while (at > 0 && p.get(at - 1).at().isAfter(c.at()) && !p.get(at - 1).deviceId().equals(c.deviceId())) {
+      at--;
+    }
+    p.add(at, c);
+    Instant newest = lastChangeAt == null || c.at().isAfter(lastChangeAt) ? c.at() : lastChangeAt;
+    Instant horizon = newest.minus(reorderWindow);
+    int settle = 0;
+    while (settle < p.size() && (p.size() - settle > MAX_PENDING || !p.get(settle).at().isAfter(horizon))) {
+      settle++;
+    }
+    SiteState base = settled != null ? settled : this;
+    for (DeviceChange s : p.subList(0, settle)) {
+      base = base.tallied(s);
+    }
+    List<DeviceChange> rest = List.copyOf(p.subList(settle, p.size()));
+    SiteState now;
+    if (at == p.size() - 1) {
+      now = tallied(c); // in order: the pending ones need no replay
+    } else {
+      now = base;
+      for (DeviceChange r : rest) {
+        now = now.tallied(r);
+      }
+    }
+    return new SiteState(now.members, now.lastChangeAt, now.inServiceSince, now.unavailableSince, now.served, now.down,
+        maintenance, target, rest.isEmpty() ? null : base, rest);
+  }
+
+  /** The state after {@code c} alone, with nothing pending; a change older than the last takes effect at the last one's time. */
+  private SiteState tallied(DeviceChange c) {
     Counts before = counts();
     Map<String, Member> next = new HashMap<>(members);
     next.put(c.deviceId(), member(members.get(c.deviceId()), c));
-    SiteState s = new SiteState(Map.copyOf(next), lastChangeAt, inServiceSince, unavailableSince, served, down, maintenance, target);
+    SiteState s = new SiteState(Map.copyOf(next), lastChangeAt, inServiceSince, unavailableSince, served, down, maintenance, target,
+        null, List.of());
     Instant at = lastChangeAt == null || c.at().isAfter(lastChangeAt) ? c.at() : lastChangeAt;
     return s.transition(before, s.counts(), at);
   }
@@ -183,7 +233,7 @@ public record SiteState(
     } else if (!before.inService() && after.inService()) {
       served0 = at;
     }
-    return new SiteState(members, at, served0, down0, servedLog, downLog, maintenance, target);
+    return new SiteState(members, at, served0, down0, servedLog, downLog, maintenance, target, null, List.of());
   }
 
   /** With a maintenance window declared; windows that ended more than {@link #KEPT} before {@code now} dropped. */
@@ -195,11 +245,11 @@ public record SiteState(
       }
     }
     kept.add(window);
-    return new SiteState(members, lastChangeAt, inServiceSince, unavailableSince, served, down, List.copyOf(kept), target);
+    return new SiteState(members, lastChangeAt, inServiceSince, unavailableSince, served, down, List.copyOf(kept), target, settled, pending);
   }
 
   public SiteState withTarget(double target) {
-    return new SiteState(members, lastChangeAt, inServiceSince, unavailableSince, served, down, maintenance, target);
+    return new SiteState(members, lastChangeAt, inServiceSince, unavailableSince, served, down, maintenance, target, settled, pending);
   }
 
   /** The declared window with this id, or null. */
@@ -264,7 +314,9 @@ public record SiteState(
         && Arrays.equals(served, s.served)
         && Arrays.equals(down, s.down)
         && maintenance.equals(s.maintenance)
-        && Objects.equals(target, s.target);
+        && Objects.equals(target, s.target)
+        && Objects.equals(settled, s.settled)
+        && pending.equals(s.pending);
   }
 
   @Override
@@ -275,6 +327,6 @@ public record SiteState(
   @Override
   public String toString() {
     return "SiteState[" + members.size() + " members, since " + stateSince() + ", " + served.length / 2 + " served, "
-        + down.length / 2 + " down]";
+        + down.length / 2 + " down, " + pending.size() + " pending]";
   }
 }

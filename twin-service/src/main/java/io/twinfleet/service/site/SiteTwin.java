@@ -7,6 +7,7 @@ import io.twinfleet.service.Watchers;
 import io.twinfleet.service.device.ErrorCode;
 import io.twinfleet.service.quality.Sla;
 import io.twinfleet.service.site.SiteState.Maintenance;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -116,6 +117,7 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
   private final SiteSettings settings;
   private final ServiceClock clock;
   private final ActorContext<Command> context;
+  private final Duration reorderWindow;
   private Set<ActorRef<SiteView>> watchers; // null while nobody watches
 
   private SiteTwin(String siteId, SiteSettings settings, ServiceClock clock, ActorContext<Command> context) {
@@ -124,6 +126,7 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
     this.settings = settings;
     this.clock = clock;
     this.context = context;
+    this.reorderWindow = settings.reorderWindow(clock.speed());
   }
 
   @Override
@@ -138,14 +141,14 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
 
   @Override
   public EventHandler<SiteState, Event> eventHandler() {
-    return SiteTwin::apply;
+    return (s, event) -> apply(s, event, reorderWindow);
   }
 
-  /** The event handler (public for the stored-event samples). */
-  public static SiteState apply(SiteState s, Event event) {
+  /** The event handler (public for the stored-event samples); see {@link SiteState#applied}. */
+  public static SiteState apply(SiteState s, Event event, Duration reorderWindow) {
     if (event instanceof DevicesChanged e) {
       for (DeviceChange c : e.changes()) {
-        s = s.applied(c);
+        s = s.applied(c, reorderWindow);
       }
       return s;
     }
@@ -189,7 +192,7 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
     for (DeviceChange change : c.changes()) {
       if (next.isNew(change)) {
         fresh.add(change);
-        next = next.applied(change);
+        next = next.applied(change, reorderWindow);
       }
     }
     if (fresh.isEmpty()) {

@@ -98,14 +98,18 @@ class EventSerializationTest {
       new SiteTwin.MaintenanceDeclared("w-2026-11", T, T.plusSeconds(7200), "Replacing the cabinet.", T),
       new SiteTwin.TargetSet(0.995, T));
 
-  /** A site with two chargers, one of them down for a while, a maintenance window and its own target. */
-  static SiteState sampleSiteState() {
+  /**
+   * A site with two chargers, one of them down for a while, a maintenance window and its own target;
+   * with a zero reorder window all its changes are settled (the shape before pending changes, v1), with
+   * a wider one they are pending (v2).
+   */
+  static SiteState sampleSiteState(Duration reorderWindow) {
     SiteState s = SiteState.EMPTY;
     for (SiteTwin.Event e : SITE_SAMPLE_EVENTS) {
-      s = SiteTwin.apply(s, e);
+      s = SiteTwin.apply(s, e, reorderWindow);
     }
     return SiteTwin.apply(s, new SiteTwin.DevicesChanged(List.of(new DeviceChange("charger-2", 5, DeviceChange.Kind.ONLINE, null, null,
-        T.plusSeconds(600))), T.plusSeconds(600)));
+        T.plusSeconds(600))), T.plusSeconds(600)), reorderWindow);
   }
 
   /** A twin that registered, was claimed, reported, raised a fault and was checkpointed. */
@@ -208,7 +212,8 @@ class EventSerializationTest {
     for (SiteTwin.Event event : SITE_SAMPLE_EVENTS) {
       samples.put("Site" + event.getClass().getSimpleName() + ".txt", event);
     }
-    samples.put("site-state-v1.txt", sampleSiteState());
+    samples.put("site-state-v1.txt", sampleSiteState(Duration.ZERO));
+    samples.put("site-state-v2.txt", sampleSiteState(Duration.ofMinutes(15)));
     for (Map.Entry<String, Object> sample : samples.entrySet()) {
       Path file = (sample.getValue() instanceof SiteState ? SNAPSHOTS : SAMPLES).resolve(sample.getKey());
       if (write && !Files.exists(file)) {

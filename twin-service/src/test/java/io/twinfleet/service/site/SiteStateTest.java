@@ -1,5 +1,6 @@
 package io.twinfleet.service.site;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
 class SiteStateTest {
 
   private static final Instant T0 = Instant.parse("2026-11-02T00:00:00Z");
+  private static final Duration WINDOW = Duration.ofMinutes(15);
 
   private static Instant at(int minutes) {
     return T0.plus(Duration.ofMinutes(minutes));
@@ -37,7 +39,7 @@ class SiteStateTest {
   private static SiteState apply(SiteState s, DeviceChange... changes) {
     for (DeviceChange c : changes) {
       assertTrue(s.isNew(c), "not new: " + c);
-      s = s.applied(c);
+      s = s.applied(c, WINDOW);
     }
     return s;
   }
@@ -123,11 +125,51 @@ class SiteStateTest {
   }
 
   @Test
-  void timeNeverRunsBackwards() {
+  void aChangeThatArrivesLateWithinTheWindowCountsFromItsOwnTime() {
     SiteState s = apply(twoChargers(), change("c1", 6, Kind.OFFLINE, 30), change("c2", 6, Kind.OFFLINE, 20));
-    // c2's drop came later than c1's but happened before it: the site went down at the later arrival's stamp
+    // c2's drop arrived after c1's but happened 10 minutes before it: the site was down from minute 30
     assertEquals(at(30), s.stateSince());
-    assertEquals(Duration.ofMinutes(30), s.availability(Duration.ofHours(1), at(60)).offline());
+    s = apply(s, change("c1", 7, Kind.ONLINE, 40), change("c2", 7, Kind.ONLINE, 35));
+    assertEquals(at(35), s.stateSince(), "available again from c2's return, which arrived last");
+    assertEquals(Duration.ofMinutes(5), s.availability(Duration.ofHours(1), at(60)).offline());
+
+    // the same changes in the order they happened give the same site
+    SiteState inOrder = apply(twoChargers(), change("c2", 6, Kind.OFFLINE, 20), change("c1", 6, Kind.OFFLINE, 30),
+        change("c2", 7, Kind.ONLINE, 35), change("c1", 7, Kind.ONLINE, 40));
+    assertEquals(inOrder.counts(), s.counts());
+    assertArrayEquals(inOrder.down(), s.down());
+    assertArrayEquals(inOrder.served(), s.served());
+  }
+
+  @Test
+  void aLateArrivalGoesAfterItsOwnDevicesEarlierChanges() {
+    // c1's clock stamped its return a minute before its drop: the site applies them in the device's order
+    SiteState s = apply(twoChargers(), change("c2", 6, Kind.OFFLINE, 5), change("c1", 6, Kind.OFFLINE, 30),
+        change("c1", 7, Kind.ONLINE, 29));
+    assertEquals(new Counts(2, 2, 1, 1, 0), s.counts());
+    assertEquals(Duration.ZERO, s.availability(Duration.ofHours(1), at(60)).offline(), "down at its drop and up again at once");
+  }
+
+  @Test
+  void aChangeLaterThanTheWindowCountsFromTheSettledStatesLastChange() {
+    SiteState s = apply(twoChargers(), change("c1", 6, Kind.OFFLINE, 10), change("c1", 7, Kind.ONLINE, 30),
+        change("c1", 8, Kind.OFFLINE, 35), change("c1", 9, Kind.ONLINE, 60));
+    assertEquals(1, s.pending().size(), "changes more than the window before minute 60 settled: " + s);
+    // c2 was off line from minute 20 on; its drop arrives now, beyond the window: it counts from minute 35,
+    // the settled changes' last, so the site's outage from 20 to 30 is lost and the one from 35 to 60 kept
+    s = apply(s, change("c2", 6, Kind.OFFLINE, 20));
+    assertEquals(Duration.ofMinutes(25), s.availability(Duration.ofHours(2), at(60)).offline());
+    assertEquals(new Counts(2, 2, 1, 1, 0), s.counts());
+  }
+
+  @Test
+  void atMostMaxPendingChangesWaitWhateverTheWindow() {
+    SiteState s = twoChargers();
+    for (int i = 0; i < SiteState.MAX_PENDING + 10; i++) {
+      s = s.applied(change("c1", 6 + i, i % 2 == 0 ? Kind.USAGE_STARTED : Kind.USAGE_ENDED, i), Duration.ofDays(365));
+    }
+    assertEquals(SiteState.MAX_PENDING, s.pending().size());
+    assertEquals(new Counts(2, 2, 2, 2, 0), s.counts());
   }
 
   @Test

@@ -68,7 +68,7 @@ class SiteUpdatesTest {
       boolean any = false;
       for (DeviceChange c : changes) {
         if (s.isNew(c)) {
-          s = s.applied(c);
+          s = s.applied(c, SiteSettings.defaults().reorderWindow());
           applied.add(c);
           any = true;
         }
