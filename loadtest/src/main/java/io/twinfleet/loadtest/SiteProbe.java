@@ -82,7 +82,7 @@ final class SiteProbe implements AutoCloseable {
     timer.scheduleWithFixedDelay(this::flip, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
   }
 
-  /** The site exists once the projection has delivered the claim, seconds after it. */
+  /** The site exists once the projection has delivered the claim, seconds after it; asked again until then, for a minute. */
   private void awaitSite() {
     var sites = SiteServiceGrpc.newBlockingStub(channel);
     long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -92,7 +92,9 @@ final class SiteProbe implements AutoCloseable {
           return;
         }
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.NOT_FOUND || System.nanoTime() > giveUpAt) {
+        // not there yet, or its twin busy (UNAVAILABLE is safe to retry)
+        Status.Code code = e.getStatus().getCode();
+        if ((code != Status.Code.NOT_FOUND && code != Status.Code.UNAVAILABLE) || System.nanoTime() > giveUpAt) {
           throw e;
         }
       }

@@ -13,6 +13,7 @@ import io.twinfleet.persistence.readmodel.QualityRepository;
 import io.twinfleet.persistence.readmodel.SitesRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import io.twinfleet.service.alert.AlertQueries;
+import io.twinfleet.service.alert.AlertReadModels;
 import io.twinfleet.service.alert.AlertRows;
 import io.twinfleet.service.api.grpc.DeviceServiceImpl;
 import io.twinfleet.service.api.grpc.GrpcServer;
@@ -91,7 +92,8 @@ public final class TwinfleetService {
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> region = DeviceTwin.init(system, deviceSettings, clock);
     JourneyRepository journeys = new JourneyRepository(session, keyspace);
     AlertsRepository alerts = new AlertsRepository(session, keyspace);
-    DeviceReadModels.init(system, deviceSettings, customerDevices, milestones, journeys, alerts, clock);
+    DeviceReadModels.init(system, deviceSettings, customerDevices, milestones, journeys, clock);
+    AlertReadModels.init(system, deviceSettings, alerts);
     MilestoneScheduler.init(system, milestones, clock);
     SitesRepository sites = new SitesRepository(session, keyspace);
     SiteTwin.init(system, SiteSettings.fromConfig(config), clock);

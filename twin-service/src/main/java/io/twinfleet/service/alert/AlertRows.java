@@ -9,7 +9,10 @@ import io.twinfleet.service.device.DeviceTwin.AlertSubject;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 
-/** Keeps the alert read models with the device projection: one row per alert, moved as it changes. */
+/**
+ * Writes the alert read models, for the alert projection ({@link AlertReadModels}) and the RPCs that
+ * change alerts: one row per alert, moved as it changes.
+ */
 public final class AlertRows {
 
   private final AlertsRepository alerts;

@@ -1,12 +1,10 @@
 package io.twinfleet.service.device;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.twinfleet.persistence.readmodel.AlertsRepository;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.JourneyRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import io.twinfleet.service.ServiceClock;
-import io.twinfleet.service.alert.AlertRows;
 import io.twinfleet.service.journey.JourneyReadModel;
 import java.time.Duration;
 import java.util.Optional;
@@ -47,7 +45,7 @@ public final class DeviceReadModels {
   private static final Duration GROUP_WITHIN = Duration.ofMillis(200);
 
   public static void init(ActorSystem<?> system, DeviceSettings settings, CustomerDevicesRepository customers,
-      StageMilestonesRepository milestones, JourneyRepository journeys, AlertsRepository alerts, ServiceClock clock) {
+      StageMilestonesRepository milestones, JourneyRepository journeys, ServiceClock clock) {
     ClusterSharding sharding = ClusterSharding.get(system);
     Consumer<String> wake = deviceId -> DeviceTwin.reconcile(sharding, deviceId);
     int tags = settings.projectionTags();
@@ -55,7 +53,7 @@ public final class DeviceReadModels {
         ProjectionBehavior.Command.class,
         NAME,
         tags,
-        i -> ProjectionBehavior.create(projection(system, settings, DeviceTwin.deviceTag(i), customers, milestones, journeys, alerts, clock, wake)),
+        i -> ProjectionBehavior.create(projection(system, settings, DeviceTwin.deviceTag(i), customers, milestones, journeys, clock, wake)),
         ShardedDaemonProcessSettings.create(system),
         Optional.of(ProjectionBehavior.stopMessage()));
   }
@@ -63,14 +61,13 @@ public final class DeviceReadModels {
   /** A projection of one device tag into the handler, at least once, in groups, offsets in Cassandra. */
   static GroupedProjection<Offset, EventEnvelope<DeviceTwin.Event>> projection(
       ActorSystem<?> system, DeviceSettings settings, String tag, CustomerDevicesRepository customers, StageMilestonesRepository milestones,
-      JourneyRepository journeys, AlertsRepository alerts, ServiceClock clock, Consumer<String> wake) {
+      JourneyRepository journeys, ServiceClock clock, Consumer<String> wake) {
     SourceProvider<Offset, EventEnvelope<DeviceTwin.Event>> source =
         EventSourcedProvider.eventsByTag(system, CassandraReadJournal.Identifier(), tag);
     ObjectMapper json = JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", Optional.empty());
     // The handler is made anew on every (re)start of the projection, and loads its slice then.
     return CassandraProjection.groupedWithin(ProjectionId.of(NAME, tag), source,
             () -> new DeviceReadModelsHandler(customers, milestones, clock, wake, settings,
-                new AlertRows(alerts, settings.alerts().keepResolved()),
                 schedule -> new JourneyReadModel(journeys, DeviceTwin.sliceOfTag(tag), json, settings.lifetimes(), schedule)))
         .withGroup(GROUP_SIZE, GROUP_WITHIN);
   }

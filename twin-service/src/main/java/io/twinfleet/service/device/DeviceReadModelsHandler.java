@@ -3,8 +3,6 @@ package io.twinfleet.service.device;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.StageMilestonesRepository;
 import io.twinfleet.service.ServiceClock;
-import io.twinfleet.service.alert.AlertRows;
-import io.twinfleet.service.device.DeviceTwin.AlertEvent;
 import io.twinfleet.service.device.DeviceTwin.DeviceActivated;
 import io.twinfleet.service.device.DeviceTwin.DeviceClaimed;
 import io.twinfleet.service.device.DeviceTwin.DeviceDecommissioned;
@@ -14,7 +12,9 @@ import io.twinfleet.service.journey.JourneyReadModel;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -28,8 +28,9 @@ import org.apache.pekko.projection.javadsl.Handler;
  * Keeps the device read models of one projection slice in step with groups of device events:
  * {@code customer_devices} with claims, moves and decommissions; {@code stage_milestones} with
  * activations, and with the times at which time alone raises an alert of a sleeping twin (OFFLINE,
- * ONBOARDING_STALLED); the journey read models ({@link JourneyReadModel}); the alert read models
- * ({@link AlertRows}). Idempotent: a group delivered again changes nothing.
+ * ONBOARDING_STALLED); the journey read models ({@link JourneyReadModel}). Idempotent: a group
+ * delivered again changes nothing. (Alert events stored before they carried the alert tag alone
+ * arrive here too and are passed over: the alert projection keeps their rows.)
  */
 final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwin.Event>>> {
 
@@ -44,19 +45,19 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
 
   private static final Duration ALERT_WAKE_STEP = Duration.ofMinutes(10);
 
+  private static final CompletionStage<Void> NOTHING = CompletableFuture.completedFuture(null);
+
   private final ChurnRiskSettings risk;
   private final AlertSettings alertSettings;
-  private final AlertRows alerts;
 
   /**
    * {@code wake} reconciles a device's twin: for milestones already due when they are scheduled.
    * {@code journeys} makes the slice's journey read model, given the schedule to put ends of life on.
    */
   DeviceReadModelsHandler(CustomerDevicesRepository customers, StageMilestonesRepository milestones, ServiceClock clock,
-      Consumer<String> wake, DeviceSettings settings, AlertRows alerts, Function<JourneyReadModel.Schedule, JourneyReadModel> journeys) {
+      Consumer<String> wake, DeviceSettings settings, Function<JourneyReadModel.Schedule, JourneyReadModel> journeys) {
     this.risk = settings.churnRisk();
     this.alertSettings = settings.alerts();
-    this.alerts = alerts;
     this.customers = customers;
     this.milestones = milestones;
     this.clock = clock;
@@ -71,13 +72,15 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
 
   @Override
   public CompletionStage<Done> process(List<EventEnvelope<DeviceTwin.Event>> group) {
-    // One after another: a claim and a move of one device in a group must land in that order, and
-    // the driver gives no ordering between requests in flight together. Most events write nothing.
-    CompletionStage<Void> writes = CompletableFuture.completedFuture(null);
+    // One device's one after another: its claim and move must land in that order, and the driver
+    // gives no ordering between requests in flight together. Different devices' at once.
+    Map<String, CompletionStage<Void>> byDevice = new HashMap<>();
     for (EventEnvelope<DeviceTwin.Event> envelope : group) {
-      writes = writes.thenCompose(done -> process(envelope));
+      byDevice.compute(PersistenceId.extractEntityId(envelope.persistenceId()),
+          (id, writes) -> (writes == null ? NOTHING : writes).thenCompose(done -> process(envelope)));
     }
-    return writes
+    CompletableFuture<?>[] writes = byDevice.values().stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(writes)
         .thenCompose(done -> journeys.process(group))
         .thenApply(done -> Done.getInstance());
   }
@@ -144,8 +147,6 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
       // A silent device's twin sleeps, while its churn risk grows.
       write = rescore(deviceId, List.of(e.at().plus(RESCORE_SILENT[0]), e.at().plus(RESCORE_SILENT[1])))
           .thenCompose(done -> alertDue(deviceId, e.at(), alertSettings.offlineAfter()));
-    } else if (event instanceof AlertEvent e) {
-      write = alerts.apply(deviceId, e, envelope.sequenceNr());
     } else {
       write = CompletableFuture.completedFuture(null);
     }

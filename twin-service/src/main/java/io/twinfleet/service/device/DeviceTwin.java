@@ -243,7 +243,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     return deviceTag(sliceOf(deviceId, tags));
   }
 
-  /** The tag all events of slice {@code slice} carry (checkpoints aside). */
+  /** The tag all events of slice {@code slice} carry (checkpoints and alert events aside). */
   public static String deviceTag(int slice) {
     return TAG_PREFIX + slice;
   }
@@ -256,7 +256,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     return STAGE_TAG_PREFIX + slice;
   }
 
-  /** The tag of slice {@code slice} that only alert events carry (besides their device tag), for alert watchers. */
+  /** The tag of slice {@code slice} that alert events carry (and no other tag), for the alert projection and watchers. */
   public static String alertTag(int slice) {
     return ALERT_TAG_PREFIX + slice;
   }
@@ -277,7 +277,8 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   /**
    * One shared tag set per slice and kind, rather than one per twin: [0] device tag, [1] device and
-   * stage tag, [2] device and alert tag.
+   * stage tag, [2] alert tag alone (alert events are read by the alert projection and watchers only,
+   * so they cost one tag write, not two).
    */
   private static Set<String>[] tagSets(String deviceId, int tags) {
     int slice = sliceOf(deviceId, tags);
@@ -287,7 +288,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       Set<String>[][] fresh = new Set[tags][];
       for (int i = 0; i < tags; i++) {
         @SuppressWarnings("unchecked")
-        Set<String>[] kinds = new Set[] {Set.of(deviceTag(i)), Set.of(deviceTag(i), stageTag(i)), Set.of(deviceTag(i), alertTag(i))};
+        Set<String>[] kinds = new Set[] {Set.of(deviceTag(i)), Set.of(deviceTag(i), stageTag(i)), Set.of(alertTag(i))};
         fresh[i] = kinds;
       }
       TAG_SETS = sets = fresh;

@@ -18,17 +18,34 @@ public final class SpanLog {
 
   /** {@code spans} with {@code [from, to)} appended and those that ended before {@code keepAfter} dropped. */
   public static long[] appended(long[] spans, long from, long to, long keepAfter, int maxSpans) {
-    if (to <= from) {
-      return spans;
-    }
+    return appended(spans, new long[] {from, to}, keepAfter, maxSpans);
+  }
+
+  /**
+   * {@code spans} with the pairs of {@code more} (oldest first, after those of {@code spans})
+   * appended, empty ones left out, and those that ended before {@code keepAfter} dropped.
+   */
+  public static long[] appended(long[] spans, long[] more, long keepAfter, int maxSpans) {
     int first = 0;
     while (first < spans.length && spans[first + 1] < keepAfter) {
       first += 2;
     }
-    long[] next = Arrays.copyOfRange(spans, first, spans.length + 2);
-    next[next.length - 2] = from;
-    next[next.length - 1] = to;
-    return next.length > 2 * maxSpans ? mergeClosest(next) : next;
+    long[] next = Arrays.copyOfRange(spans, first, spans.length + more.length);
+    int n = spans.length - first;
+    for (int i = 0; i < more.length; i += 2) {
+      if (more[i + 1] > more[i] && more[i + 1] >= keepAfter) {
+        next[n++] = more[i];
+        next[n++] = more[i + 1];
+      }
+    }
+    if (n == spans.length && first == 0) {
+      return spans;
+    }
+    next = n == next.length ? next : Arrays.copyOf(next, n);
+    while (next.length > 2 * maxSpans) {
+      next = mergeClosest(next);
+    }
+    return next;
   }
 
   private static long[] mergeClosest(long[] s) {

@@ -28,11 +28,12 @@ import java.util.Objects;
  *
  * <p>Devices' events reach a site in the order their projections deliver them, which is not the
  * order they happened: one device's in order, different devices' as their projection slices go,
- * seconds apart and more when a slice retries. So a site keeps its latest changes, those within its
- * reorder window of the newest, as {@code pending}, on top of the state before them ({@code
- * settled}): a change that arrives late is put in its place among them and the pending ones are
- * replayed, so it counts from its own time. Older changes are settled; one stamped before the settled
- * state's last change takes effect at that change's time (times there only move forward).
+ * seconds apart and more when a slice retries. So a site keeps its latest changes, at least those
+ * within its reorder window of the newest, as {@code pending}, on top of the state before them
+ * ({@code settled}, devices and spans only): a change that arrives late is put in its place among
+ * them and the pending ones are replayed, so it counts from its own time. Older changes are settled
+ * in batches; one stamped before the settled state's last change takes effect at that change's time
+ * (times there only move forward).
  */
 public record SiteState(
     Map<String, Member> members,
@@ -53,6 +54,8 @@ public record SiteState(
   static final int MAX_SPANS = 2000;
   /** Pending changes kept at most, whatever the window: a replay costs this many steps. */
   static final int MAX_PENDING = 128;
+  /** Changes older than the window are settled once there are this many (or the pending ones are too many). */
+  static final int SETTLE_BATCH = 16;
 
   public static final SiteState EMPTY = new SiteState(Map.of(), null, null, null, new long[0], new long[0], List.of(), null, null, List.of());
 
@@ -97,12 +100,23 @@ public record SiteState(
 
   /** Device counts at one moment. */
   public record Counts(int devices, int active, int working, int free, int inUse) {
+    static final Counts NONE = new Counts(0, 0, 0, 0, 0);
+
     public boolean inService() {
       return active > 0;
     }
 
     public boolean available() {
       return free > 0;
+    }
+
+    /** These counts with member {@code m} added ({@code sign} 1) or taken out (-1); null changes nothing. */
+    Counts with(Member m, int sign) {
+      if (m == null) {
+        return this;
+      }
+      return new Counts(devices + (m.present ? sign : 0), active + (m.active() ? sign : 0), working + (m.working() ? sign : 0),
+          free + (m.free() ? sign : 0), inUse + (m.active() && m.inUse ? sign : 0));
     }
   }
 
@@ -112,19 +126,11 @@ public record SiteState(
   }
 
   public Counts counts() {
-    int devices = 0;
-    int active = 0;
-    int working = 0;
-    int free = 0;
-    int inUse = 0;
+    Counts c = Counts.NONE;
     for (Member m : members.values()) {
-      devices += m.present ? 1 : 0;
-      active += m.active() ? 1 : 0;
-      working += m.working() ? 1 : 0;
-      free += m.free() ? 1 : 0;
-      inUse += m.active() && m.inUse ? 1 : 0;
+      c = c.with(m, 1);
     }
-    return new Counts(devices, active, working, free, inUse);
+    return c;
   }
 
   /** Whether this change of its device is new to the site (not one it applied before). */
@@ -139,8 +145,8 @@ public record SiteState(
   /**
    * The state after {@code c}, which must be new (see {@link #isNew}): {@code c} goes among the
    * pending changes in the order of their times (after its own device's earlier ones); those older
-   * than {@code reorderWindow} before the newest, and the oldest beyond {@link #MAX_PENDING}, are
-   * settled.
+   * than {@code reorderWindow} before the newest are settled, {@link #SETTLE_BATCH} or more at a
+   * time (or all, when all are), and the oldest beyond {@link #MAX_PENDING}.
    */
   public SiteState applied(DeviceChange c, Duration reorderWindow) {
     List<DeviceChange> p = new ArrayList<>(pending.size() + 1);
@@ -152,37 +158,72 @@ public record SiteState(
     p.add(at, c);
     Instant newest = lastChangeAt == null || c.at().isAfter(lastChangeAt) ? c.at() : lastChangeAt;
     Instant horizon = newest.minus(reorderWindow);
-    int settle = 0;
-    while (settle < p.size() && (p.size() - settle > MAX_PENDING || !p.get(settle).at().isAfter(horizon))) {
-      settle++;
+    int old = 0;
+    while (old < p.size() && !p.get(old).at().isAfter(horizon)) {
+      old++;
     }
+    // settled a batch at a time (a replay copies the members and span logs once for all of it)
+    int settle = p.size() > MAX_PENDING ? Math.max(old, p.size() - MAX_PENDING + SETTLE_BATCH)
+        : old >= SETTLE_BATCH || old == p.size() ? old : 0;
     SiteState base = settled != null ? settled : this;
-    for (DeviceChange s : p.subList(0, settle)) {
-      base = base.tallied(s);
+    if (settle > 0) {
+      base = base.replayed(p.subList(0, settle));
     }
     List<DeviceChange> rest = List.copyOf(p.subList(settle, p.size()));
-    SiteState now;
-    if (at == p.size() - 1) {
-      now = tallied(c); // in order: the pending ones need no replay
-    } else {
-      now = base;
-      for (DeviceChange r : rest) {
-        now = now.tallied(r);
-      }
-    }
+    // all settled; in order, the current state plus c; otherwise the pending ones again, c among them
+    SiteState now = rest.isEmpty() ? base : at == p.size() - 1 ? replayed(List.of(c)) : base.replayed(rest);
     return new SiteState(now.members, now.lastChangeAt, now.inServiceSince, now.unavailableSince, now.served, now.down,
-        maintenance, target, rest.isEmpty() ? null : base, rest);
+        maintenance, target, rest.isEmpty() ? null : base.bare(), rest);
   }
 
-  /** The state after {@code c} alone, with nothing pending; a change older than the last takes effect at the last one's time. */
-  private SiteState tallied(DeviceChange c) {
-    Counts before = counts();
+  /** The devices and spans alone: what a settled state keeps (maintenance and target are the site's, outside). */
+  private SiteState bare() {
+    return new SiteState(members, lastChangeAt, inServiceSince, unavailableSince, served, down, List.of(), null, null, List.of());
+  }
+
+  /**
+   * The state after {@code changes} in order, with nothing pending: the members and span logs copied
+   * once for all of them. A change older than the last takes effect at the last one's time.
+   */
+  private SiteState replayed(List<DeviceChange> changes) {
     Map<String, Member> next = new HashMap<>(members);
-    next.put(c.deviceId(), member(members.get(c.deviceId()), c));
-    SiteState s = new SiteState(Map.copyOf(next), lastChangeAt, inServiceSince, unavailableSince, served, down, maintenance, target,
-        null, List.of());
-    Instant at = lastChangeAt == null || c.at().isAfter(lastChangeAt) ? c.at() : lastChangeAt;
-    return s.transition(before, s.counts(), at);
+    Counts before = counts();
+    Instant last = lastChangeAt;
+    Instant served0 = inServiceSince;
+    Instant down0 = unavailableSince;
+    long[] servedEnded = new long[2 * changes.size()];
+    long[] downEnded = new long[2 * changes.size()];
+    int servedCount = 0;
+    int downCount = 0;
+    for (DeviceChange c : changes) {
+      Member old = next.get(c.deviceId());
+      Member changed = member(old, c);
+      next.put(c.deviceId(), changed);
+      Counts after = before.with(old, -1).with(changed, 1);
+      Instant at = last == null || c.at().isAfter(last) ? c.at() : last;
+      boolean wasDown = before.inService() && !before.available();
+      boolean isDown = after.inService() && !after.available();
+      if (wasDown && !isDown) {
+        downEnded[downCount++] = down0.toEpochMilli();
+        downEnded[downCount++] = at.toEpochMilli();
+        down0 = null;
+      } else if (!wasDown && isDown) {
+        down0 = at;
+      }
+      if (before.inService() && !after.inService()) {
+        servedEnded[servedCount++] = served0.toEpochMilli();
+        servedEnded[servedCount++] = at.toEpochMilli();
+        served0 = null;
+      } else if (!before.inService() && after.inService()) {
+        served0 = at;
+      }
+      before = after;
+      last = at;
+    }
+    long keepAfter = last.minus(KEPT).toEpochMilli();
+    return new SiteState(Map.copyOf(next), last, served0, down0,
+        SpanLog.appended(served, Arrays.copyOf(servedEnded, servedCount), keepAfter, MAX_SPANS),
+        SpanLog.appended(down, Arrays.copyOf(downEnded, downCount), keepAfter, MAX_SPANS), maintenance, target, null, List.of());
   }
 
   private static Member member(Member m, DeviceChange c) {
@@ -210,30 +251,6 @@ public record SiteState(
         yield new Member(c.seqNr(), true, m.activated, m.online, m.inUse, List.copyOf(codes));
       }
     };
-  }
-
-  /** Opens and closes the service and availability spans as the counts moved at {@code at}. */
-  private SiteState transition(Counts before, Counts after, Instant at) {
-    Instant served0 = inServiceSince;
-    Instant down0 = unavailableSince;
-    long[] servedLog = served;
-    long[] downLog = down;
-    long keepAfter = at.minus(KEPT).toEpochMilli();
-    boolean wasDown = before.inService() && !before.available();
-    boolean isDown = after.inService() && !after.available();
-    if (wasDown && !isDown) {
-      downLog = SpanLog.appended(downLog, down0.toEpochMilli(), at.toEpochMilli(), keepAfter, MAX_SPANS);
-      down0 = null;
-    } else if (!wasDown && isDown) {
-      down0 = at;
-    }
-    if (before.inService() && !after.inService()) {
-      servedLog = SpanLog.appended(servedLog, served0.toEpochMilli(), at.toEpochMilli(), keepAfter, MAX_SPANS);
-      served0 = null;
-    } else if (!before.inService() && after.inService()) {
-      served0 = at;
-    }
-    return new SiteState(members, at, served0, down0, servedLog, downLog, maintenance, target, null, List.of());
   }
 
   /** With a maintenance window declared; windows that ended more than {@link #KEPT} before {@code now} dropped. */

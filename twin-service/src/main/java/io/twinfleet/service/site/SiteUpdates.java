@@ -1,6 +1,7 @@
 package io.twinfleet.service.site;
 
 import io.twinfleet.persistence.readmodel.SitesRepository;
+import io.twinfleet.service.Asks;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.site.SiteTwin.Rejected;
@@ -13,7 +14,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
 import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
 import org.apache.pekko.persistence.query.Offset;
@@ -42,10 +42,9 @@ public final class SiteUpdates {
   private SiteUpdates() {}
 
   public static void init(ActorSystem<?> system, DeviceSettings devices, SitesRepository repository) {
-    ClusterSharding sharding = ClusterSharding.get(system);
-    BiFunction<String, List<DeviceChange>, CompletionStage<Listed>> apply = (siteId, changes) -> sharding
-        .entityRefFor(SiteTwin.ENTITY_KEY, siteId)
-        .<Reply>ask(replyTo -> new SiteTwin.Apply(changes, replyTo), APPLY_TIMEOUT)
+    Asks asks = new Asks(system, APPLY_TIMEOUT);
+    BiFunction<String, List<DeviceChange>, CompletionStage<Listed>> apply = (siteId, changes) -> asks
+        .<SiteTwin.Command, Reply>ask(SiteTwin.ENTITY_KEY, siteId, replyTo -> new SiteTwin.Apply(changes, replyTo))
         .thenApply(SiteUpdates::listed);
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,

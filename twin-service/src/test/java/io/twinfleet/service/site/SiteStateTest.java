@@ -153,12 +153,16 @@ class SiteStateTest {
   @Test
   void aChangeLaterThanTheWindowCountsFromTheSettledStatesLastChange() {
     SiteState s = apply(twoChargers(), change("c1", 6, Kind.OFFLINE, 10), change("c1", 7, Kind.ONLINE, 30),
-        change("c1", 8, Kind.OFFLINE, 35), change("c1", 9, Kind.ONLINE, 60));
+        change("c1", 8, Kind.OFFLINE, 35));
+    for (int i = 0; i < SiteState.SETTLE_BATCH; i++) { // sessions that change nothing while c1 is off line
+      s = apply(s, change("c1", 9 + i, i % 2 == 0 ? Kind.USAGE_STARTED : Kind.USAGE_ENDED, 36 + i / 2));
+    }
+    s = apply(s, change("c1", 9 + SiteState.SETTLE_BATCH, Kind.ONLINE, 60));
     assertEquals(1, s.pending().size(), "changes more than the window before minute 60 settled: " + s);
-    // c2 was off line from minute 20 on; its drop arrives now, beyond the window: it counts from minute 35,
-    // the settled changes' last, so the site's outage from 20 to 30 is lost and the one from 35 to 60 kept
+    // c2 was off line from minute 20 on; its drop arrives now, beyond the window: it counts from minute 43,
+    // the settled changes' last, so the site's outages from 20 to 30 and 35 to 43 are lost, 43 to 60 kept
     s = apply(s, change("c2", 6, Kind.OFFLINE, 20));
-    assertEquals(Duration.ofMinutes(25), s.availability(Duration.ofHours(2), at(60)).offline());
+    assertEquals(Duration.ofMinutes(17), s.availability(Duration.ofHours(2), at(60)).offline());
     assertEquals(new Counts(2, 2, 1, 1, 0), s.counts());
   }
 
@@ -168,7 +172,8 @@ class SiteStateTest {
     for (int i = 0; i < SiteState.MAX_PENDING + 10; i++) {
       s = s.applied(change("c1", 6 + i, i % 2 == 0 ? Kind.USAGE_STARTED : Kind.USAGE_ENDED, i), Duration.ofDays(365));
     }
-    assertEquals(SiteState.MAX_PENDING, s.pending().size());
+    assertTrue(s.pending().size() <= SiteState.MAX_PENDING && s.pending().size() > SiteState.MAX_PENDING - SiteState.SETTLE_BATCH,
+        "pending: " + s.pending().size());
     assertEquals(new Counts(2, 2, 2, 2, 0), s.counts());
   }
 

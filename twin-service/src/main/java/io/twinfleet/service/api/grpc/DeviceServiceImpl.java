@@ -50,7 +50,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       ActorSystem<?> system, GrpcSettings settings, DeviceSettings deviceSettings, CustomerDevicesRepository customerDevices) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
-    this.twins = new Twins(sharding, settings);
+    this.twins = new Twins(system, settings);
     this.deviceSettings = deviceSettings;
     this.customerDevices = customerDevices;
   }

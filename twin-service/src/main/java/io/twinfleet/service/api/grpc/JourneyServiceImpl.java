@@ -37,7 +37,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * JourneyService: a device's journey and its touchpoints, answered by the device's twin; stage
@@ -59,7 +58,7 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
   public JourneyServiceImpl(ActorSystem<?> system, GrpcSettings settings, DeviceSettings deviceSettings, ServiceClock clock,
       JourneyQueries queries) {
     this.system = system;
-    this.twins = new Twins(ClusterSharding.get(system), settings);
+    this.twins = new Twins(system, settings);
     this.deviceSettings = deviceSettings;
     this.clock = clock;
     this.queries = queries;

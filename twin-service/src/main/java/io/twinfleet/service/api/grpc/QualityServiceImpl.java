@@ -31,7 +31,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +63,7 @@ public final class QualityServiceImpl extends QualityServiceGrpc.QualityServiceI
     this.alerts = alerts;
     this.alertRows = alertRows;
     this.alertWatch = new AlertWatch(system, projectionTags);
-    this.twins = new Twins(ClusterSharding.get(system), settings);
+    this.twins = new Twins(system, settings);
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.twinfleet.service.api.grpc;
 
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.twinfleet.service.Asks;
 import io.twinfleet.persistence.readmodel.SitesRepository;
 import io.twinfleet.protocol.v1.DeclareMaintenanceRequest;
 import io.twinfleet.protocol.v1.GetSiteRequest;
@@ -48,7 +49,7 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
-  private final GrpcSettings settings;
+  private final Asks asks;
   private final ServiceClock clock;
   private final SitesRepository repository;
   private final SiteQueries queries;
@@ -56,7 +57,7 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
   public SiteServiceImpl(ActorSystem<?> system, GrpcSettings settings, ServiceClock clock, SitesRepository repository) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
-    this.settings = settings;
+    this.asks = new Asks(system, settings.askTimeout());
     this.clock = clock;
     this.repository = repository;
     this.queries = new SiteQueries(repository);
@@ -216,7 +217,7 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
 
   private CompletionStage<SiteTwin.Reply> ask(String siteId,
       Function<ActorRef<SiteTwin.Reply>, SiteTwin.Command> command) {
-    return sharding.entityRefFor(SiteTwin.ENTITY_KEY, siteId).ask(command::apply, settings.askTimeout());
+    return asks.ask(SiteTwin.ENTITY_KEY, siteId, command);
   }
 
   /** The reply if the site accepted the request; its refusal as a gRPC status otherwise. */

@@ -11,6 +11,7 @@ import io.twinfleet.protocol.v1.TelemetryServiceGrpc;
 import io.twinfleet.service.ServiceClock;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
+import io.twinfleet.service.Asks;
 import io.twinfleet.service.device.DeviceTwin.ReportListener;
 import io.twinfleet.service.device.DeviceTwin.ReportOutcome;
 import io.twinfleet.service.device.ErrorCode;
@@ -35,6 +36,7 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
+  private final Asks asks;
   private final ActorRef<ShardingEnvelope<DeviceTwin.Command>> region;
   private final ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline;
   private final GrpcSettings settings;
@@ -51,6 +53,7 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
       ServiceClock clock) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
+    this.asks = new Asks(system, settings.askTimeout());
     this.region = region;
     this.baseline = baseline;
     this.settings = settings;
@@ -67,8 +70,7 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
       out.onError(GrpcErrors.from(e));
       return;
     }
-    sharding.entityRefFor(DeviceTwin.ENTITY_KEY, reading.deviceId())
-        .<ReportListener>ask(replyTo -> new DeviceTwin.Report(reading, 0, 0, replyTo), settings.askTimeout())
+    asks.<DeviceTwin.Command, ReportListener>ask(DeviceTwin.ENTITY_KEY, reading.deviceId(), replyTo -> new DeviceTwin.Report(reading, 0, 0, replyTo))
         .whenComplete((answer, error) -> {
           if (error != null) {
             out.onError(GrpcErrors.from(error));

@@ -1,6 +1,7 @@
 package io.twinfleet.service.api.grpc;
 
 import io.grpc.stub.StreamObserver;
+import io.twinfleet.service.Asks;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.DeviceTwin.Command;
 import io.twinfleet.service.device.DeviceTwin.Rejected;
@@ -8,22 +9,20 @@ import io.twinfleet.service.device.DeviceTwin.Reply;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.actor.typed.ActorSystem;
 
 /** Asking device twins, as the gRPC services do. */
 final class Twins {
 
-  private final ClusterSharding sharding;
-  private final GrpcSettings settings;
+  private final Asks asks;
 
-  Twins(ClusterSharding sharding, GrpcSettings settings) {
-    this.sharding = sharding;
-    this.settings = settings;
+  Twins(ActorSystem<?> system, GrpcSettings settings) {
+    this.asks = new Asks(system, settings.askTimeout());
   }
 
   /** Asks the twin of {@code deviceId}; an answer later than the ask timeout fails the stage (UNAVAILABLE). */
   CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
-    return sharding.entityRefFor(DeviceTwin.ENTITY_KEY, deviceId).ask(command::apply, settings.askTimeout());
+    return asks.ask(DeviceTwin.ENTITY_KEY, deviceId, command);
   }
 
   /** Answers {@code out} with {@code map} of a reply of {@code type}; a twin's rejection, or a failure, as its status. */
