@@ -47,8 +47,10 @@ final class AlertRules {
     Registered next = s;
     AlertSubject device = null;
     for (Alert ongoing : s.alerts().ongoing()) {
+      // A critical fault's episode lasts while the fault is open at all: one that drops below
+      // critical and back raises no second alert.
       boolean ends = ongoing.kind() == AlertKind.CRITICAL_FAULT
-          ? s.retired() || !criticalOpen(s, ongoing.subject())
+          ? s.retired() || !faultOpen(s, ongoing.subject())
           : over.contains(ongoing.kind());
       if (ends) {
         device = device != null ? device : subjectOf(s);
@@ -178,8 +180,8 @@ final class AlertRules {
     }
   }
 
-  private static boolean criticalOpen(Registered s, String code) {
-    return s.telemetry().faults().stream().anyMatch(f -> f.code().equals(code) && f.severity() == Severity.CRITICAL);
+  private static boolean faultOpen(Registered s, String code) {
+    return s.telemetry().faults().stream().anyMatch(f -> f.code().equals(code));
   }
 
   static AlertSubject subjectOf(Registered s) {
