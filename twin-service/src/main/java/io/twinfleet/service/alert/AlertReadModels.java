@@ -2,12 +2,11 @@ package io.twinfleet.service.alert;
 
 import io.twinfleet.persistence.readmodel.AlertsRepository;
 import io.twinfleet.service.device.DeviceSettings;
+import io.twinfleet.service.device.DeviceGroups;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.DeviceTwin.AlertEvent;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -17,7 +16,6 @@ import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
 import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
 import org.apache.pekko.persistence.query.Offset;
-import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.projection.ProjectionBehavior;
 import org.apache.pekko.projection.ProjectionId;
 import org.apache.pekko.projection.cassandra.javadsl.CassandraProjection;
@@ -38,7 +36,6 @@ public final class AlertReadModels {
 
   private static final int GROUP_SIZE = 200;
   private static final Duration GROUP_WITHIN = Duration.ofMillis(200);
-  private static final CompletionStage<Void> NOTHING = CompletableFuture.completedFuture(null);
 
   private AlertReadModels() {}
 
@@ -73,16 +70,9 @@ public final class AlertReadModels {
 
     @Override
     public CompletionStage<Done> process(List<EventEnvelope<DeviceTwin.Event>> group) {
-      Map<String, CompletionStage<Void>> byDevice = new HashMap<>();
-      for (EventEnvelope<DeviceTwin.Event> e : group) {
-        if (e.event() instanceof AlertEvent a) {
-          String deviceId = PersistenceId.extractEntityId(e.persistenceId());
-          byDevice.compute(deviceId, (id, writes) -> (writes == null ? NOTHING : writes)
-              .thenCompose(done -> rows.apply(deviceId, a, e.sequenceNr())));
-        }
-      }
-      CompletableFuture<?>[] devices = byDevice.values().stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new);
-      return CompletableFuture.allOf(devices).thenApply(done -> Done.getInstance());
+      return DeviceGroups.inOrderPerDevice(group, (deviceId, e) -> e.event() instanceof AlertEvent a
+          ? rows.apply(deviceId, a, e.sequenceNr())
+          : CompletableFuture.completedFuture(null)).thenApply(done -> Done.getInstance());
     }
   }
 }

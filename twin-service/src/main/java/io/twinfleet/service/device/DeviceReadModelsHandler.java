@@ -12,9 +12,7 @@ import io.twinfleet.service.journey.JourneyReadModel;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -45,8 +43,6 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
 
   private static final Duration ALERT_WAKE_STEP = Duration.ofMinutes(10);
 
-  private static final CompletionStage<Void> NOTHING = CompletableFuture.completedFuture(null);
-
   private final ChurnRiskSettings risk;
   private final AlertSettings alertSettings;
 
@@ -72,15 +68,8 @@ final class DeviceReadModelsHandler extends Handler<List<EventEnvelope<DeviceTwi
 
   @Override
   public CompletionStage<Done> process(List<EventEnvelope<DeviceTwin.Event>> group) {
-    // One device's one after another: its claim and move must land in that order, and the driver
-    // gives no ordering between requests in flight together. Different devices' at once.
-    Map<String, CompletionStage<Void>> byDevice = new HashMap<>();
-    for (EventEnvelope<DeviceTwin.Event> envelope : group) {
-      byDevice.compute(PersistenceId.extractEntityId(envelope.persistenceId()),
-          (id, writes) -> (writes == null ? NOTHING : writes).thenCompose(done -> process(envelope)));
-    }
-    CompletableFuture<?>[] writes = byDevice.values().stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new);
-    return CompletableFuture.allOf(writes)
+    // A device's claim and move must land in that order.
+    return DeviceGroups.inOrderPerDevice(group, (deviceId, envelope) -> process(envelope))
         .thenCompose(done -> journeys.process(group))
         .thenApply(done -> Done.getInstance());
   }
