@@ -71,7 +71,7 @@ final class Simulation implements AutoCloseable {
   private volatile boolean stopped;
   private volatile boolean measuringGets;
   private volatile long provisioned;
-  private volatile long lagMillis;
+  private volatile long reachedMillis; // the simulated time every device has been stepped to
   private volatile Throwable failure;
 
   Simulation(Fleet fleet, ServiceTime time, List<ManagedChannel> channels, int batchSize, int inFlight, RunStats stats) {
@@ -83,6 +83,7 @@ final class Simulation implements AutoCloseable {
     this.sampling = channels.stream().map(DeviceServiceGrpc::newFutureStub).toList();
     long tickSim = Math.max(1, time.simulated(TICK_REAL_MILLIS));
     this.wheel = new TimingWheel(fleet.size(), tickSim, 1 << 14, time.nowMillis());
+    this.reachedMillis = wheel.now();
     this.loop = new Thread(this::run, "simulation");
     this.loop.setDaemon(true);
   }
@@ -248,9 +249,17 @@ final class Simulation implements AutoCloseable {
     streams.awaitAcks(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
   }
 
-  /** How far the simulation runs behind the service clock, in simulated milliseconds. */
+  /**
+   * How far the simulation runs behind the service clock, in simulated milliseconds; it also grows
+   * while a step waits for the service.
+   */
   long lagMillis() {
-    return lagMillis;
+    return Math.max(0, time.nowMillis() - reachedMillis);
+  }
+
+  /** The simulated time every device has been stepped to: what the fleet's truth is as of. */
+  long reachedMillis() {
+    return reachedMillis;
   }
 
   /** Why the simulation loop stopped, if it failed. */
@@ -279,7 +288,7 @@ final class Simulation implements AutoCloseable {
         // A little behind the service clock, so no reading is ever stamped ahead of it.
         wheel.advance(now - time.simulated(SAFETY_REAL_MILLIS), this::wake);
         streams.flush();
-        lagMillis = Math.max(0, time.nowMillis() - wheel.now());
+        reachedMillis = wheel.now();
         long sleep = TICK_REAL_MILLIS - (System.nanoTime() - started) / 1_000_000;
         if (sleep > 0) {
           Thread.sleep(sleep);

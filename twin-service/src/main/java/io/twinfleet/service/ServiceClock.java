@@ -68,6 +68,16 @@ public final class ServiceClock extends Clock {
     return speed;
   }
 
+  /** How much time of this clock passes in {@code real} of real time. */
+  public Duration serviceTime(Duration real) {
+    return serviceTime(real, speed);
+  }
+
+  /** How much time of a clock at {@code speed} passes in {@code real} of real time. */
+  public static Duration serviceTime(Duration real, double speed) {
+    return Duration.ofNanos((long) Math.min(real.toNanos() * speed, Long.MAX_VALUE));
+  }
+
   /** How long to wait in real time for {@code simulated} to pass on this clock (at least 1 ms). */
   public Duration realDelay(Duration simulated) {
     if (simulated.isNegative() || simulated.isZero()) {

@@ -19,6 +19,7 @@ class ServiceClockTest {
     real.advance(Duration.ofMinutes(2));
     assertEquals(T0.plus(Duration.ofDays(1)), clock.instant());
     assertEquals(Duration.ofSeconds(5), clock.realDelay(Duration.ofHours(1)));
+    assertEquals(Duration.ofHours(1), clock.serviceTime(Duration.ofSeconds(5)));
   }
 
   @Test

@@ -1,11 +1,14 @@
 package io.twinfleet.service.device;
 
 import com.typesafe.config.Config;
+import io.twinfleet.service.ServiceClock;
 import java.time.Duration;
 
 /**
  * The {@code twinfleet.device} settings, with the model lifetimes of {@code twinfleet.journey}, the
- * {@code twinfleet.churn-risk} and the {@code twinfleet.alerts} settings, read once.
+ * {@code twinfleet.churn-risk} and the {@code twinfleet.alerts} settings, read once. Every duration
+ * is service time, {@code checkpointInterval} included: the setting is real time (what a checkpoint
+ * costs is writes per real second), multiplied here by the clock speed.
  */
 public record DeviceSettings(
     Duration defaultHeartbeatInterval,
@@ -37,7 +40,7 @@ public record DeviceSettings(
         c.getInt("offline-after-heartbeats"),
         c.getInt("battery-low-below"),
         c.getInt("battery-recovered-above"),
-        c.getDuration("checkpoint-interval"),
+        ServiceClock.serviceTime(c.getDuration("checkpoint-interval"), root.getDouble("twinfleet.clock.speed")),
         c.getDuration("max-clock-skew"),
         c.getDuration("max-reading-age"),
         c.getInt("snapshot-every"),
@@ -47,7 +50,7 @@ public record DeviceSettings(
         AlertSettings.fromConfig(root));
   }
 
-  /** Defaults as in twinfleet.conf, for tests of pure rules. */
+  /** Defaults as in twinfleet.conf at real time, for tests of pure rules. */
   public static DeviceSettings defaults() {
     return new DeviceSettings(
         Duration.ofMinutes(5), 2, 20, 30, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofDays(7), 100, 4, Lifetimes.NONE,

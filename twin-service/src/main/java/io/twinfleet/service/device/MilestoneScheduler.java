@@ -36,7 +36,7 @@ public final class MilestoneScheduler {
 
   /** How far back to look again: five seconds of real time, and at least ten simulated minutes. */
   static Duration overlap(ServiceClock clock) {
-    Duration fiveSeconds = Duration.ofMillis((long) (5_000 * clock.speed()));
+    Duration fiveSeconds = clock.serviceTime(Duration.ofSeconds(5));
     Duration tenMinutes = Duration.ofMinutes(10);
     return fiveSeconds.compareTo(tenMinutes) > 0 ? fiveSeconds : tenMinutes;
   }

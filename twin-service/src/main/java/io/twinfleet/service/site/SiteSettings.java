@@ -28,12 +28,4 @@ public record SiteSettings(double defaultTarget, int snapshotEvery, int maxMaint
   public static SiteSettings defaults() {
     return new SiteSettings(0.99, 100, 200, Duration.ofMinutes(15));
   }
-
-  /**
-   * The reorder window in the service's time: on an accelerated clock its events are that many times
-   * further apart for the same real delays.
-   */
-  public Duration reorderWindow(double clockSpeed) {
-    return Duration.ofNanos((long) Math.min(reorderWindow.toNanos() * clockSpeed, Long.MAX_VALUE));
-  }
 }

@@ -126,7 +126,7 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
     this.settings = settings;
     this.clock = clock;
     this.context = context;
-    this.reorderWindow = settings.reorderWindow(clock.speed());
+    this.reorderWindow = clock.serviceTime(settings.reorderWindow());
   }
 
   @Override
