@@ -2,6 +2,7 @@ package io.twinfleet.loadtest;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.twinfleet.service.security.Tokens;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -14,13 +15,15 @@ final class Channels {
 
   private Channels() {}
 
-  static List<ManagedChannel> open(String target, int count) {
+  /** {@code count} connections to {@code target}, each sending {@code token} with every call. */
+  static List<ManagedChannel> open(String target, int count, String token) {
     InetSocketAddress address = address(target);
     List<ManagedChannel> channels = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       channels.add(NettyChannelBuilder.forAddress(address.getHostString(), address.getPort())
           .usePlaintext()
           .maxInboundMessageSize(16 * 1024 * 1024)
+          .intercept(Tokens.bearer(token))
           .build());
     }
     return channels;

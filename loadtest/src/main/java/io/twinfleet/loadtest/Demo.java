@@ -8,6 +8,9 @@ import io.twinfleet.loadtest.sim.FleetProfile;
 import io.twinfleet.loadtest.sim.FleetSummary;
 import io.twinfleet.persistence.Directories;
 import io.twinfleet.protocol.v1.Stage;
+import io.twinfleet.service.security.Role;
+import io.twinfleet.service.security.Secrets;
+import io.twinfleet.service.security.SecuritySettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -96,7 +99,12 @@ public final class Demo implements Callable<Integer> {
     io.twinfleet.service.ServiceNode node = io.twinfleet.service.ServiceNode.start(
         ConfigFactory.parseMap(Map.of("twinfleet.clock.speed", speed)), data, true);
     String target = "127.0.0.1:" + node.grpcPort();
-    List<ManagedChannel> channels = Channels.open(target, 2);
+    SecuritySettings security = SecuritySettings.fromConfig(node.system().settings().config(), data);
+    tokens = new DemoTokens(Secrets.hs256(security), data.resolve("tokens"));
+    out.printf("Tokens (valid for %s; also in %s, and ./twinfleet token --data %s mints more):%n  admin    %s%n  journey  %s%n",
+        Durations.human(DemoTokens.LIFE.toMillis()), tokens.directory(), data, tokens.write("admin", Role.ADMIN, null, null),
+        tokens.write("journey", Role.JOURNEY, null, null));
+    List<ManagedChannel> channels = Channels.open(target, 2, tokens.read("admin"));
     RunStats stats = new RunStats();
     ServiceTime time = ServiceTime.sync(channels.get(0));
     Fleet fleet = Fleet.plan(seed, devices, siteCount, "demo-", FleetProfile.defaults(), OFFLINE_AFTER_HEARTBEATS)
@@ -192,11 +200,18 @@ public final class Demo implements Callable<Integer> {
         rate, RunStats.millis(acks, 99), accepted, Durations.human(sim.lagMillis()), stats.errorCount()));
     l.add("                 (fleet figures are the simulator's ground truth; ./twinfleet loadtest referees a service against it)");
     int d = firstActive(fleet);
+    if (d != tokensFor) {
+      tokens.write("app", Role.APP, fleet.customerId(d), null);
+      tokens.write("device", Role.DEVICE, null, fleet.deviceId(d));
+      tokensFor = d;
+    }
+    String app = "-H \"authorization: Bearer $(cat " + tokens.file("app") + ")\"";
     l.add("");
-    l.add("Try, from another terminal:");
-    l.add(String.format("  grpcurl -plaintext -d '{\"device_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/GetDevice", fleet.deviceId(d), grpcPort));
-    l.add(String.format("  grpcurl -plaintext -d '{\"device_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/WatchDevice", fleet.deviceId(d), grpcPort));
-    l.add(String.format("  grpcurl -plaintext -d '{\"customer_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/ListCustomerDevices", fleet.customerId(d), grpcPort));
+    l.add("Try, from another terminal (tokens for " + fleet.customerId(d) + "'s app and device " + fleet.deviceId(d) + " are in " + tokens.directory() + "):");
+    l.add(String.format("  grpcurl -plaintext %s -d '{\"device_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/GetDevice", app, fleet.deviceId(d), grpcPort));
+    l.add(String.format("  grpcurl -plaintext %s -d '{\"device_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/WatchDevice", app, fleet.deviceId(d), grpcPort));
+    l.add(String.format("  grpcurl -plaintext %s -d '{\"customer_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/ListCustomerDevices", app, fleet.customerId(d), grpcPort));
+    l.add(String.format("  grpcurl -plaintext -H \"authorization: Bearer $(cat %s)\" 127.0.0.1:%d twinfleet.v1.QualityService/ListAlerts", tokens.file("journey"), grpcPort));
     l.add(String.format("  curl http://127.0.0.1:%d/ready", httpPort));
     l.add("Ctrl-C stops the fleet, the service and Cassandra.");
     return l;
@@ -210,6 +225,8 @@ public final class Demo implements Callable<Integer> {
   }
 
   private int example = -1;
+  private DemoTokens tokens;
+  private int tokensFor = -1; // the device whose app and device tokens are written
 
   /** A device to show in the example commands: the first one that came on line, then always it. */
   private int firstActive(Fleet fleet) {

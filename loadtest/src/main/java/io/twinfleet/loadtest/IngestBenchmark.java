@@ -6,7 +6,6 @@ import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.Timestamp;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.twinfleet.protocol.v1.BatchAck;
 import io.twinfleet.protocol.v1.Device;
@@ -38,6 +37,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -49,6 +49,9 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measures ingest through ReportStream, GetDevice latency and heap per twin of a running service.")
 final class IngestBenchmark implements Callable<Integer> {
+
+  @Mixin
+  Credentials credentials = new Credentials();
 
   @Option(names = "--target", defaultValue = "127.0.0.1:8080", description = "host:port of the service (default: ${DEFAULT-VALUE}).")
   String target;
@@ -100,12 +103,7 @@ final class IngestBenchmark implements Callable<Integer> {
     }
     Duration run = parse(duration);
     Duration warm = parse(warmup);
-    String host = target.substring(0, target.lastIndexOf(':'));
-    int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
-    List<ManagedChannel> channels = new ArrayList<>();
-    for (int i = 0; i < Math.max(streams, 1); i++) {
-      channels.add(NettyChannelBuilder.forAddress(host, port).usePlaintext().build());
-    }
+    List<ManagedChannel> channels = Channels.open(target, Math.max(streams, 1), credentials.token());
     try {
       Long heapBefore = serverPid == null ? null : ServerHeap.usedAfterFullGc(serverPid);
       Duration provisioning = provision(channels.get(0));

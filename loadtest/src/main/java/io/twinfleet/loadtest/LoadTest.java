@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -39,6 +40,9 @@ public final class LoadTest implements Callable<Integer> {
 
   private static final int MAX_DEVICES = 5_000_000;
   private static final Duration MAX_DURATION = Duration.ofHours(24);
+
+  @Mixin
+  Credentials credentials = new Credentials();
 
   @Option(names = "--target", defaultValue = "127.0.0.1:8080", description = "host:port of the service's gRPC API, on loopback (default: ${DEFAULT-VALUE}).")
   String target;
@@ -120,7 +124,7 @@ public final class LoadTest implements Callable<Integer> {
     int siteCount = sites != null ? sites : Math.max(1, devices / 5);
     String ids = prefix != null ? prefix : "lt-" + Long.toString(Instant.now().getEpochSecond() % 46_656L * 36 + (System.nanoTime() >>> 20) % 36, 36) + "-";
     Map<String, Object> result = new LinkedHashMap<>();
-    List<ManagedChannel> channels = Channels.open(target, streams);
+    List<ManagedChannel> channels = Channels.open(target, streams, credentials.token());
     try {
       ServiceTime time = ServiceTime.sync(channels.get(0));
       if (speed != null && Math.abs(speed - time.speed()) > 1e-9) {

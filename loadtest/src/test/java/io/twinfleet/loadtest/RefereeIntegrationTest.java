@@ -14,6 +14,7 @@ import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.DeviceServiceGrpc;
 import io.twinfleet.protocol.v1.Stage;
 import io.twinfleet.service.ServiceNode;
+import io.twinfleet.service.security.SecuritySettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,9 +35,11 @@ class RefereeIntegrationTest {
 
   private static final double SPEED = 1_000;
   private static ServiceNode node;
+  private static Path data;
 
   @BeforeAll
   static void startNode(TestKeyspace ks) throws Exception {
+    data = Files.createTempDirectory("referee-it");
     node = ServiceNode.start(ConfigFactory.parseString("""
         twinfleet.cassandra.keyspace = "%s"
         twinfleet.cassandra.contact-points = "%s:%d"
@@ -45,7 +48,7 @@ class RefereeIntegrationTest {
         twinfleet.clock.speed = %s
         pekko.remote.artery.canonical.port = 0
         pekko.management.http.port = 0
-        """.formatted(ks.keyspace(), ks.host(), ks.port(), SPEED)), Files.createTempDirectory("referee-it"), false);
+        """.formatted(ks.keyspace(), ks.host(), ks.port(), SPEED)), data, false);
   }
 
   @AfterAll
@@ -62,7 +65,8 @@ class RefereeIntegrationTest {
         Duration.ofHours(1), Duration.ofDays(2), Duration.ofHours(4), Duration.ofHours(2), Duration.ofHours(1),
         Duration.ofDays(1), Duration.ofDays(20)).withBatteryDrain(40); // batteries run out within the day
     Fleet fleet = Fleet.plan(17, 300, 60, "it-", lively, 2);
-    List<ManagedChannel> channels = Channels.open("127.0.0.1:" + node.grpcPort(), 2);
+    String token = Credentials.adminToken(SecuritySettings.fromConfig(node.system().settings().config(), data), Duration.ofHours(1));
+    List<ManagedChannel> channels = Channels.open("127.0.0.1:" + node.grpcPort(), 2, token);
     RunStats stats = new RunStats(fleet);
     try {
       ServiceTime time = ServiceTime.sync(channels.get(0));

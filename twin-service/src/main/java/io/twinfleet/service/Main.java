@@ -4,22 +4,31 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.twinfleet.persistence.cassandra.EmbeddedCassandra;
 import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
+import io.twinfleet.service.security.Role;
+import io.twinfleet.service.security.Secrets;
+import io.twinfleet.service.security.SecuritySettings;
+import io.twinfleet.service.security.Tokens;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** The {@code twinfleet} command line: {@code serve} and {@code cassandra}. */
+/** The {@code twinfleet} command line: {@code serve}, {@code cassandra} and {@code token}. */
 @Command(
     name = "twinfleet",
     mixinStandardHelpOptions = true,
     description = "Digital twins for fleets of connected devices, and their customers' journeys.",
-    subcommands = {Main.Serve.class, Main.Cassandra.class})
+    subcommands = {Main.Serve.class, Main.Cassandra.class, Main.Token.class})
 public final class Main implements Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -33,27 +42,43 @@ public final class Main implements Runnable {
     new CommandLine(this).usage(System.out);
   }
 
+  /** Which node's settings and data a command means: {@code serve}'s, and {@code token}'s for that node. */
+  static final class NodeOptions {
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file whose settings override the defaults.")
+    Path configFile;
+
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = ".twinfleet",
+        description = "The node's data: embedded Cassandra, the generated development secret (default: ${DEFAULT-VALUE}).")
+    Path data;
+
+    Config overrides() {
+      if (configFile == null) {
+        return ConfigFactory.empty();
+      }
+      if (!Files.isReadable(configFile)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--config: cannot read " + configFile);
+      }
+      return ConfigFactory.parseFile(configFile.toFile());
+    }
+  }
+
   @Command(name = "serve", mixinStandardHelpOptions = true, description = "Runs one service node.")
   static final class Serve implements Callable<Integer> {
 
     @Option(names = "--embedded-cassandra", description = "Start a Cassandra node of its own under --data, and apply the schema.")
     boolean embeddedCassandra;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file whose settings override the defaults.")
-    Path configFile;
-
-    @Option(names = "--data", paramLabel = "DIR", defaultValue = ".twinfleet", description = "Where embedded data lives (default: ${DEFAULT-VALUE}).")
-    Path data;
+    @Mixin
+    NodeOptions options = new NodeOptions();
 
     @Override
     public Integer call() throws Exception {
-      Config overrides = ConfigFactory.empty();
-      if (configFile != null) {
-        if (!Files.isReadable(configFile)) {
-          throw new CommandLine.ParameterException(new CommandLine(this), "--config: cannot read " + configFile);
-        }
-        overrides = ConfigFactory.parseFile(configFile.toFile());
-      }
+      Path data = options.data;
+      Config overrides = options.overrides();
       ServiceNode node;
       try {
         node = ServiceNode.start(overrides, data, embeddedCassandra);
@@ -61,8 +86,9 @@ public final class Main implements Runnable {
         log.error("Startup failed: {}", e.toString());
         return 1;
       }
-      System.out.printf("%nTwinfleet is up.%n  gRPC     127.0.0.1:%d  (try: grpcurl -plaintext 127.0.0.1:%d list)%n  HTTP     http://127.0.0.1:%d/ready%n  Ctrl-C stops it.%n%n",
-          node.grpcPort(), node.grpcPort(), node.httpPort());
+      System.out.printf("%nTwinfleet is up.%n  gRPC     127.0.0.1:%d  (try: grpcurl -plaintext 127.0.0.1:%d list)%n  HTTP     http://127.0.0.1:%d/ready%n"
+          + "  Tokens   ./twinfleet token --role admin%s  (see README, Security)%n  Ctrl-C stops it.%n%n",
+          node.grpcPort(), node.grpcPort(), node.httpPort(), data.equals(Path.of(".twinfleet")) ? "" : " --data " + data);
       node.awaitTermination();
       return exitStatus(node);
     }
@@ -100,6 +126,54 @@ public final class Main implements Runnable {
         System.out.printf("%nCassandra is up: CQL on 127.0.0.1:%d (datacenter %s), data in %s, pid %d. Ctrl-C stops it.%n",
             node.cqlPort(), node.localDatacenter(), node.dataDirectory(), node.pid());
         Thread.currentThread().join();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "token", mixinStandardHelpOptions = true,
+      description = "Mints a development token (HS256) with the secret a node on the same settings and --data checks tokens with.")
+  static final class Token implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--role", required = true, paramLabel = "R", description = "device, app, journey or admin.")
+    String role;
+
+    @Option(names = "--customer", paramLabel = "C", description = "The customer an app token sees (required for app).")
+    String customer;
+
+    @Option(names = "--device", paramLabel = "D", description = "The device a device token reports for (required for device).")
+    String device;
+
+    @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "24h", description = "How long the token is valid, in real time (default: ${DEFAULT-VALUE}).")
+    String ttl;
+
+    @Mixin
+    NodeOptions options = new NodeOptions();
+
+    @Override
+    public Integer call() throws Exception {
+      CommandLine cl = spec.commandLine();
+      SecuritySettings settings = SecuritySettings.fromConfig(TwinfleetConfig.load(options.overrides()), options.data);
+      if (settings.publicKeysOnly()) {
+        throw new CommandLine.ParameterException(cl, "this configuration checks RS256 tokens with public keys only: "
+            + "tokens come from the holder of the private key, not from here");
+      }
+      Role r;
+      Duration life;
+      try {
+        r = Role.ofClaim(role);
+        life = ConfigFactory.parseString("d = \"" + ttl + "\"").getDuration("d");
+      } catch (RuntimeException e) {
+        throw new CommandLine.ParameterException(cl, e.getMessage());
+      }
+      try {
+        cl.getOut().println(Tokens.mint(Secrets.hs256(settings), r, customer, device, life, Instant.now()));
+        cl.getOut().flush();
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(cl, e.getMessage());
       }
       return 0;
     }

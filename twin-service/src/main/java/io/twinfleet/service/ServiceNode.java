@@ -54,7 +54,7 @@ public final class ServiceNode {
           }));
     }
     try {
-      return new ServiceNode(system, TwinfleetService.start(system));
+      return new ServiceNode(system, TwinfleetService.start(system, data));
     } catch (Exception e) {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();

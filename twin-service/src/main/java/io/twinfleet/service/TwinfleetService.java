@@ -33,9 +33,15 @@ import io.twinfleet.service.quality.QualityQueries;
 import io.twinfleet.service.site.SiteSettings;
 import io.twinfleet.service.site.SiteTwin;
 import io.twinfleet.service.site.SiteUpdates;
+import io.twinfleet.service.security.AuthInterceptor;
+import io.twinfleet.service.security.SecuritySettings;
+import io.twinfleet.service.security.TokenVerifier;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -62,8 +68,12 @@ public final class TwinfleetService {
 
   private TwinfleetService() {}
 
-  public static Running start(ActorSystem<?> system) throws Exception {
+  /** Starts the service on {@code system}; {@code data} is where a generated development secret lives. */
+  public static Running start(ActorSystem<?> system, Path data) throws Exception {
     Config config = system.settings().config();
+    SecuritySettings security = SecuritySettings.fromConfig(config, data);
+    AuthInterceptor auth = auth(security);
+    Optional<GrpcServer.Tls> tls = security.tlsCertFile().map(cert -> new GrpcServer.Tls(cert, security.tlsKeyFile().orElseThrow()));
     GrpcSettings grpcSettings = GrpcSettings.fromConfig(config);
     DeviceSettings deviceSettings = DeviceSettings.fromConfig(config);
     double speed = config.getDouble("twinfleet.clock.speed");
@@ -102,16 +112,31 @@ public final class TwinfleetService {
     FleetQuality.init(system, deviceSettings, quality);
 
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> baseline = grpcSettings.baselineSink() ? BaselineSink.init(system) : null;
-    GrpcServer grpc = GrpcServer.start(system, grpcSettings, clock, List.of(
+    GrpcServer grpc = GrpcServer.start(system, grpcSettings, clock, auth, tls, List.of(
         new DeviceServiceImpl(system, grpcSettings, deviceSettings, customerDevices),
         new JourneyServiceImpl(system, grpcSettings, deviceSettings, clock,
             new JourneyQueries(journeys, customerDevices, deviceSettings.projectionTags())),
         new TelemetryServiceImpl(system, region, baseline, grpcSettings, deviceSettings, clock),
-        new SiteServiceImpl(system, grpcSettings, clock, sites),
+        new SiteServiceImpl(system, grpcSettings, clock, sites, customerDevices),
         new QualityServiceImpl(system, grpcSettings, clock, new QualityQueries(quality, deviceSettings.projectionTags()),
             new AlertQueries(alerts), new AlertRows(alerts, deviceSettings.alerts().keepResolved()), deviceSettings.projectionTags())));
-    log.info("Twinfleet node up: gRPC on {}:{}, HTTP on {}, clock speed {}", grpcSettings.host(), grpc.port(), httpPort, speed);
+    log.info("Twinfleet node up: gRPC{} on {}:{}, HTTP on {}, clock speed {}", tls.isPresent() ? " (TLS)" : "", grpcSettings.host(), grpc.port(),
+        httpPort, speed);
     return new Running(grpc, httpPort, clock);
+  }
+
+  /** The authentication the settings ask for; insecure only when told, and then loudly. */
+  private static AuthInterceptor auth(SecuritySettings settings) throws IOException {
+    if (settings.insecure()) {
+      log.warn("INSECURE: twinfleet.security.insecure is set, so every gRPC call is served without a token, with every right."
+          + " For local experiments only.");
+      return AuthInterceptor.insecure();
+    }
+    if (!settings.publicKeysOnly() && settings.jwtSecret().isEmpty()) {
+      log.info("Tokens are checked with the development secret in {} (generated when absent); ./twinfleet token mints them.",
+          settings.jwtSecretFile());
+    }
+    return AuthInterceptor.checking(TokenVerifier.of(settings));
   }
 
   /**

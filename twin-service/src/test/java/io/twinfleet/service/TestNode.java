@@ -5,6 +5,10 @@ import com.typesafe.config.ConfigFactory;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.twinfleet.persistence.testing.TestKeyspace;
+import io.twinfleet.service.security.Role;
+import io.twinfleet.service.security.Tokens;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -24,10 +28,24 @@ public final class TestNode implements AutoCloseable {
   private final TwinfleetService.Running running;
   private final ManagedChannel channel;
 
+  /** The HS256 secret of every test node. */
+  public static final String SECRET = "twinfleet-test-secret-of-at-least-32-bytes";
+
   private TestNode(ActorSystem<Void> system, TwinfleetService.Running running) {
     this.system = system;
     this.running = running;
-    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", running.grpc().port()).usePlaintext().build();
+    this.channel = channel(token(Role.ADMIN, null, null));
+  }
+
+  /** A token for this node (and every other test node). */
+  public static String token(Role role, String customer, String device) {
+    return Tokens.mint(SECRET.getBytes(StandardCharsets.UTF_8), role, customer, device, Duration.ofHours(1), Instant.now());
+  }
+
+  /** A new plaintext channel to this node sending {@code token}, or none when null; the caller closes it. */
+  public ManagedChannel channel(String token) {
+    NettyChannelBuilder b = NettyChannelBuilder.forAddress("127.0.0.1", running.grpc().port()).usePlaintext();
+    return token == null ? b.build() : b.intercept(Tokens.bearer(token)).build();
   }
 
   /**
@@ -43,14 +61,15 @@ public final class TestNode implements AutoCloseable {
         twinfleet.cassandra.contact-points = "%s:%d"
         twinfleet.cassandra.apply-schema = off
         twinfleet.grpc.port = 0
+        twinfleet.security.jwt-secret = "%s"
         pekko.remote.artery.canonical.port = 0
         pekko.management.http.port = 0
         pekko.persistence.cassandra.events-by-tag.eventual-consistency-delay = 1s
         pekko.persistence.cassandra.events-by-tag.first-time-bucket = "%s"
-        """.formatted(ks.keyspace(), ks.host(), ks.port(), FIRST_TIME_BUCKET)));
+        """.formatted(ks.keyspace(), ks.host(), ks.port(), SECRET, FIRST_TIME_BUCKET)));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "twinfleet", TwinfleetConfig.load(overrides));
     try {
-      return new TestNode(system, TwinfleetService.start(system));
+      return new TestNode(system, TwinfleetService.start(system, Path.of("target")));
     } catch (Exception e) {
       system.terminate();
       throw e;
@@ -59,6 +78,10 @@ public final class TestNode implements AutoCloseable {
 
   public ManagedChannel channel() {
     return channel;
+  }
+
+  public int grpcPort() {
+    return running.grpc().port();
   }
 
   public int httpPort() {

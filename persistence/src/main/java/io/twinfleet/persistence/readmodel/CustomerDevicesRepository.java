@@ -26,6 +26,7 @@ public final class CustomerDevicesRepository {
   private final PreparedStatement retire;
   private final PreparedStatement pageFirst;
   private final PreparedStatement pageAfter;
+  private final PreparedStatement sites;
 
   public CustomerDevicesRepository(CqlSession session, String keyspace) {
     this.session = session;
@@ -35,6 +36,7 @@ public final class CustomerDevicesRepository {
     retire = session.prepare("UPDATE " + table + " SET decommissioned = true WHERE customer_id = ? AND device_id = ?");
     pageFirst = session.prepare("SELECT device_id, decommissioned FROM " + table + " WHERE customer_id = ?");
     pageAfter = session.prepare("SELECT device_id, decommissioned FROM " + table + " WHERE customer_id = ? AND device_id > ?");
+    sites = session.prepare("SELECT site_id FROM " + table + " WHERE customer_id = ?");
   }
 
   public CompletionStage<Void> claimed(String customerId, String deviceId, String siteId, String model, Instant claimedAt) {
@@ -47,6 +49,31 @@ public final class CustomerDevicesRepository {
 
   public CompletionStage<Void> decommissioned(String customerId, String deviceId) {
     return session.executeAsync(retire.bind(customerId, deviceId)).thenApply(rs -> null);
+  }
+
+  /** Whether any device the customer claimed (decommissioned ones included) is or was last at {@code siteId}. */
+  public CompletionStage<Boolean> hasSite(String customerId, String siteId) {
+    CompletableFuture<Boolean> result = new CompletableFuture<>();
+    session.executeAsync(sites.bind(customerId)).whenComplete((rs, error) -> findSite(rs, error, siteId, result));
+    return result;
+  }
+
+  private static void findSite(AsyncResultSet rs, Throwable error, String siteId, CompletableFuture<Boolean> result) {
+    if (error != null) {
+      result.completeExceptionally(error);
+      return;
+    }
+    for (Row row : rs.currentPage()) {
+      if (siteId.equals(row.getString("site_id"))) {
+        result.complete(true);
+        return;
+      }
+    }
+    if (rs.hasMorePages()) {
+      rs.fetchNextPage().whenComplete((next, e) -> findSite(next, e, siteId, result));
+    } else {
+      result.complete(false);
+    }
   }
 
   /**

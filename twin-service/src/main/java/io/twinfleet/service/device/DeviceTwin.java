@@ -243,6 +243,11 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     return deviceTag(sliceOf(deviceId, tags));
   }
 
+  /** What a device that is not registered gets, and, word for word, an app asking for another customer's device. */
+  public static String notRegistered(String deviceId) {
+    return "device " + deviceId + " is not registered";
+  }
+
   /** The tag all events of slice {@code slice} carry (checkpoints and alert events aside). */
   public static String deviceTag(int slice) {
     return TAG_PREFIX + slice;
@@ -564,7 +569,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   private ReplyEffect<Event, DeviceState> onReportForUnknown(Report c) {
     passivate();
     return Effect().reply(c.replyTo(), new ReportOutcome(c.batchKey(), c.index(), ErrorCode.NOT_FOUND,
-        "device " + deviceId + " is not registered"));
+        notRegistered(deviceId)));
   }
 
   private ReplyEffect<Event, DeviceState> onReconcile(Registered s, Reconcile c) {
@@ -735,7 +740,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   private ReplyEffect<Event, DeviceState> notFound(ActorRef<Reply> replyTo) {
     passivate();
-    return Effect().reply(replyTo, new Rejected(ErrorCode.NOT_FOUND, "device " + deviceId + " is not registered"));
+    return Effect().reply(replyTo, new Rejected(ErrorCode.NOT_FOUND, notRegistered(deviceId)));
   }
 
   private ReplyEffect<Event, DeviceState> passivateNoReply() {

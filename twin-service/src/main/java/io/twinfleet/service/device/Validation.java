@@ -95,7 +95,8 @@ public final class Validation {
     return value;
   }
 
-  private static String abbreviate(String value) {
+  /** A value as it may appear in a message: at most 80 characters. */
+  public static String abbreviate(String value) {
     return value.length() <= 80 ? value : value.substring(0, 77) + "...";
   }
 }

@@ -120,6 +120,11 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
   private final Duration reorderWindow;
   private Set<ActorRef<SiteView>> watchers; // null while nobody watches
 
+  /** What a site nobody claimed a device at gets, and, word for word, an app asking for another customer's site. */
+  public static String noSite(String siteId) {
+    return "no site " + siteId + " (a site exists once a device is claimed at it)";
+  }
+
   private SiteTwin(String siteId, SiteSettings settings, ServiceClock clock, ActorContext<Command> context) {
     super(PersistenceId.of(ENTITY_KEY.name(), siteId));
     this.siteId = siteId;
@@ -177,7 +182,7 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
           : command instanceof DeclareMaintenance c ? c.replyTo()
           : ((SetTarget) command).replyTo();
       context.getLog().debug("site {} asked before any device joined it", siteId);
-      return Effect().reply(replyTo, new Rejected(ErrorCode.NOT_FOUND, "no site " + siteId + " (a site exists once a device is claimed at it)"));
+      return Effect().reply(replyTo, new Rejected(ErrorCode.NOT_FOUND, noSite(siteId)));
     }
     if (command instanceof Get c) return Effect().reply(c.replyTo(), summary(s));
     if (command instanceof GetSla c) return Effect().reply(c.replyTo(), new SlaAnswer(s.sla(c.month(), clock.instant(), settings.defaultTarget())));

@@ -1,5 +1,6 @@
 package io.twinfleet.service.api.grpc;
 
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
@@ -13,6 +14,7 @@ import io.twinfleet.protocol.v1.ListCustomerDevicesResponse;
 import io.twinfleet.protocol.v1.RegisterDeviceRequest;
 import io.twinfleet.protocol.v1.WatchDeviceRequest;
 import io.twinfleet.service.device.DeviceSettings;
+import io.twinfleet.service.device.ErrorCode;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.device.DeviceView;
 import io.twinfleet.service.device.DeviceTwin.Accepted;
@@ -21,6 +23,7 @@ import io.twinfleet.service.device.DeviceTwin.Rejected;
 import io.twinfleet.service.device.DeviceTwin.Reply;
 import io.twinfleet.service.device.Validation;
 import io.twinfleet.service.device.Validation.InvalidField;
+import io.twinfleet.service.security.Principal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,7 +90,8 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
   public void getDevice(GetDeviceRequest req, StreamObserver<Device> out) {
     try {
       String id = Validation.id("device_id", req.getDeviceId());
-      reply(ask(id, DeviceTwin.Get::new), out);
+      Principal caller = Principal.current();
+      reply(ask(id, DeviceTwin.Get::new).thenApply(r -> seenBy(caller, id, r)), out);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -115,6 +119,12 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       after = pageToken(req.getPageToken());
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
+      return;
+    }
+    Principal caller = Principal.current();
+    if (!caller.seesCustomer(customer)) {
+      out.onError(Status.PERMISSION_DENIED.withDescription(
+          "customer_id: this app token lists customer " + caller.customerId() + "'s devices only, not " + customer).asRuntimeException());
       return;
     }
     customerDevices.page(customer, after, pageSize, req.getIncludeDecommissioned())
@@ -156,8 +166,9 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       return;
     }
     ServerCallStreamObserver<Device> call = (ServerCallStreamObserver<Device>) out;
+    Principal caller = Principal.current();
     // Ask first, so an unknown device is NOT_FOUND rather than a stream that never says anything.
-    ask(id, DeviceTwin.Get::new).whenComplete((reply, error) -> {
+    ask(id, DeviceTwin.Get::new).thenApply(r -> seenBy(caller, id, r)).whenComplete((reply, error) -> {
       if (error != null) {
         out.onError(GrpcErrors.from(error));
       } else if (reply instanceof Rejected r) {
@@ -165,7 +176,12 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       } else if (!call.isCancelled()) {
         EntityRef<Command> twin = sharding.entityRefFor(DeviceTwin.ENTITY_KEY, id);
         EntityWatcher.start(system, id, DeviceView.class, w -> twin.tell(new DeviceTwin.Watch(w.narrow())),
-            w -> twin.tell(new DeviceTwin.Unwatch(w.narrow())), ProtoMapping::toProto, call);
+            w -> twin.tell(new DeviceTwin.Unwatch(w.narrow())), view -> {
+              if (!caller.seesCustomer(view.customerId())) { // claimed by another customer meanwhile
+                throw GrpcErrors.of(ErrorCode.NOT_FOUND, DeviceTwin.notRegistered(id));
+              }
+              return ProtoMapping.toProto(view);
+            }, call);
       }
     });
   }
@@ -183,6 +199,14 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
 
   private CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
     return twins.ask(deviceId, command);
+  }
+
+  /** The answer as {@code caller} may see it: another customer's device is as missing as a device never registered. */
+  private static Reply seenBy(Principal caller, String deviceId, Reply reply) {
+    if (reply instanceof Accepted a && !caller.seesCustomer(a.view().customerId())) {
+      return new Rejected(ErrorCode.NOT_FOUND, DeviceTwin.notRegistered(deviceId));
+    }
+    return reply;
   }
 
   private static void reply(CompletionStage<Reply> answer, StreamObserver<Device> out) {

@@ -1,5 +1,6 @@
 package io.twinfleet.service.api.grpc;
 
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,7 +19,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * <p>It subscribes again every {@link #RESUBSCRIBE} because an entity forgets its watchers when it
  * moves to another node or is passivated; subscribing is idempotent and answered with the current
  * view, which is sent on only if it differs from the last one sent. Stops, and unsubscribes, when
- * the client cancels ({@link Cancelled}).
+ * the client cancels ({@link Cancelled}), or when the mapping of a view throws a status (the caller
+ * may no longer see the entity), with which the stream then ends.
  */
 final class EntityWatcher {
 
@@ -54,7 +56,16 @@ final class EntityWatcher {
       Object[] last = new Object[1];
       return Behaviors.receive(Object.class)
           .onMessage(views, view -> {
-            P p = toProto.apply(view);
+            P p;
+            try {
+              p = toProto.apply(view);
+            } catch (StatusRuntimeException ended) { // the watcher may no longer see the entity
+              if (!out.isCancelled()) {
+                out.onError(ended);
+              }
+              unsubscribe.accept(ctx.getSelf());
+              return Behaviors.stopped();
+            }
             if (!p.equals(last[0]) && !out.isCancelled()) {
               last[0] = p;
               out.onNext(p);

@@ -3,16 +3,21 @@ package io.twinfleet.service.api.grpc;
 import io.twinfleet.service.ServiceClock;
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -28,6 +33,9 @@ public final class GrpcServer {
 
   private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
 
+  /** A PEM certificate chain and its PEM (PKCS#8) private key. */
+  public record Tls(Path certChain, Path privateKey) {}
+
   private final Server server;
   private final HealthStatusManager health;
 
@@ -36,15 +44,25 @@ public final class GrpcServer {
     this.health = health;
   }
 
-  public static GrpcServer start(ActorSystem<?> system, GrpcSettings settings, ServiceClock clock, List<BindableService> services) {
+  /** Starts the endpoint; with {@code tls} (a certificate chain and its key, PEM) it speaks TLS only. */
+  public static GrpcServer start(ActorSystem<?> system, GrpcSettings settings, ServiceClock clock, ServerInterceptor auth,
+      Optional<Tls> tls, List<BindableService> services) {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()))
         .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageSize())
-        .intercept(new ServiceHeaders(clock))
+        .intercept(auth)
+        .intercept(new ServiceHeaders(clock)) // outermost: also a refused call carries the clock
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     services.forEach(builder::addService);
+    if (tls.isPresent()) {
+      try {
+        builder.sslContext(GrpcSslContexts.forServer(tls.get().certChain().toFile(), tls.get().privateKey().toFile()).build());
+      } catch (SSLException | IllegalArgumentException e) {
+        throw new IllegalArgumentException("TLS: cannot use " + tls.get().certChain() + " and " + tls.get().privateKey() + ": " + e.getMessage(), e);
+      }
+    }
     Server server;
     try {
       server = builder.build().start();

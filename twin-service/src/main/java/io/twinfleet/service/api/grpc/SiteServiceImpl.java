@@ -2,7 +2,7 @@ package io.twinfleet.service.api.grpc;
 
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.twinfleet.service.Asks;
+import io.twinfleet.persistence.readmodel.CustomerDevicesRepository;
 import io.twinfleet.persistence.readmodel.SitesRepository;
 import io.twinfleet.protocol.v1.DeclareMaintenanceRequest;
 import io.twinfleet.protocol.v1.GetSiteRequest;
@@ -14,9 +14,13 @@ import io.twinfleet.protocol.v1.Site;
 import io.twinfleet.protocol.v1.SiteServiceGrpc;
 import io.twinfleet.protocol.v1.SiteSla;
 import io.twinfleet.protocol.v1.WatchSiteRequest;
+import io.twinfleet.service.Asks;
 import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.device.ErrorCode;
 import io.twinfleet.service.device.Validation;
 import io.twinfleet.service.device.Validation.InvalidField;
+import io.twinfleet.service.security.Principal;
+import io.twinfleet.service.security.Role;
 import io.twinfleet.service.site.SiteQueries;
 import io.twinfleet.service.site.SiteTwin;
 import io.twinfleet.service.site.SiteView;
@@ -53,21 +57,24 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
   private final ServiceClock clock;
   private final SitesRepository repository;
   private final SiteQueries queries;
+  private final CustomerDevicesRepository customerDevices;
 
-  public SiteServiceImpl(ActorSystem<?> system, GrpcSettings settings, ServiceClock clock, SitesRepository repository) {
+  public SiteServiceImpl(ActorSystem<?> system, GrpcSettings settings, ServiceClock clock, SitesRepository repository,
+      CustomerDevicesRepository customerDevices) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.asks = new Asks(system, settings.askTimeout());
     this.clock = clock;
     this.repository = repository;
     this.queries = new SiteQueries(repository);
+    this.customerDevices = customerDevices;
   }
 
   @Override
   public void getSite(GetSiteRequest req, StreamObserver<Site> out) {
     try {
       String id = Validation.id("site_id", req.getSiteId());
-      Answers.answer(view(id), out, SiteMapping::toProto);
+      Answers.answer(seenBy(Principal.current(), id).thenCompose(visible -> view(id)), out, SiteMapping::toProto);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -78,7 +85,8 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
     try {
       String id = Validation.id("site_id", req.getSiteId());
       YearMonth month = month(req.getMonth(), YearMonth.from(clock.instant().atZone(ZoneOffset.UTC)));
-      CompletionStage<SiteSla> sla = ask(id, replyTo -> new SiteTwin.GetSla(month, replyTo))
+      CompletionStage<SiteSla> sla = seenBy(Principal.current(), id)
+          .thenCompose(visible -> ask(id, replyTo -> new SiteTwin.GetSla(month, replyTo)))
           .thenApply(reply -> SiteMapping.toProto(id, ((SiteTwin.SlaAnswer) accepted(reply)).sla(), true));
       Answers.answer(sla, out, Function.identity());
     } catch (InvalidField e) {
@@ -165,7 +173,7 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
     }
     ServerCallStreamObserver<Site> call = (ServerCallStreamObserver<Site>) out;
     // Ask first, so an unknown site is NOT_FOUND rather than a stream that never says anything.
-    view(id).whenComplete((view, error) -> {
+    seenBy(Principal.current(), id).thenCompose(visible -> view(id)).whenComplete((view, error) -> {
       if (error != null) {
         out.onError(GrpcErrors.from(error));
       } else if (!call.isCancelled()) {
@@ -200,6 +208,23 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
           + current.minusMonths(MONTHS_KEPT));
     }
     return month;
+  }
+
+  /**
+   * Completes when {@code caller} may see the site: always but for an app, which sees the sites its
+   * customer has devices at (from the customer's device list, so a site appears to the app once its
+   * claim reached that list). Another customer's site fails exactly as a site that does not exist.
+   */
+  private CompletionStage<Void> seenBy(Principal caller, String siteId) {
+    if (caller.role() != Role.APP) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return customerDevices.hasSite(caller.customerId(), siteId).thenApply(has -> {
+      if (!has) {
+        throw GrpcErrors.of(ErrorCode.NOT_FOUND, SiteTwin.noSite(siteId));
+      }
+      return null;
+    });
   }
 
   private CompletionStage<SiteView> view(String siteId) {

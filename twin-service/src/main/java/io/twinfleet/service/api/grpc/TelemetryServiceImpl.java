@@ -15,8 +15,11 @@ import io.twinfleet.service.Asks;
 import io.twinfleet.service.device.DeviceTwin.ReportListener;
 import io.twinfleet.service.device.DeviceTwin.ReportOutcome;
 import io.twinfleet.service.device.ErrorCode;
+import io.twinfleet.service.device.Validation;
 import io.twinfleet.service.device.Reading;
 import io.twinfleet.service.device.Validation.InvalidField;
+import io.twinfleet.service.security.Principal;
+import io.twinfleet.service.security.Role;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,6 +73,11 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
       out.onError(GrpcErrors.from(e));
       return;
     }
+    Principal caller = Principal.current();
+    if (!caller.speaksFor(reading.deviceId())) {
+      out.onError(Status.PERMISSION_DENIED.withDescription(notItsDevice(caller, reading.deviceId())).asRuntimeException());
+      return;
+    }
     asks.<DeviceTwin.Command, ReportListener>ask(DeviceTwin.ENTITY_KEY, reading.deviceId(), replyTo -> new DeviceTwin.Report(reading, 0, 0, replyTo))
         .whenComplete((answer, error) -> {
           if (error != null) {
@@ -87,10 +95,13 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
   public StreamObserver<ReadingBatch> reportStream(StreamObserver<BatchAck> responseObserver) {
     ServerCallStreamObserver<BatchAck> call = (ServerCallStreamObserver<BatchAck>) responseObserver;
     String sink = ServiceHeaders.REQUESTED_SINK.get();
-    if (sink != null && (!sink.equals("baseline") || baseline == null)) {
-      responseObserver.onError((sink.equals("baseline")
-          ? Status.FAILED_PRECONDITION.withDescription("twinfleet-sink: the baseline sink is switched off on this service (twinfleet.grpc.baseline-sink)")
-          : Status.INVALID_ARGUMENT.withDescription("twinfleet-sink: the only sink is 'baseline', not '" + sink + "'")).asRuntimeException());
+    Principal caller = Principal.current();
+    if (sink != null && (!sink.equals("baseline") || baseline == null || caller.role() != Role.ADMIN)) {
+      responseObserver.onError((!sink.equals("baseline")
+          ? Status.INVALID_ARGUMENT.withDescription("twinfleet-sink: the only sink is 'baseline', not '" + sink + "'")
+          : baseline == null
+              ? Status.FAILED_PRECONDITION.withDescription("twinfleet-sink: the baseline sink is switched off on this service (twinfleet.grpc.baseline-sink)")
+              : Status.PERMISSION_DENIED.withDescription("twinfleet-sink: the baseline sink takes admin tokens only")).asRuntimeException());
       return new StreamObserver<>() {
         public void onNext(ReadingBatch batch) {}
         public void onError(Throwable t) {}
@@ -128,6 +139,10 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
         for (int i = 0; i < n; i++) {
           io.twinfleet.protocol.v1.Reading r = batch.getReadings(i);
           deviceIds.add(r.getDeviceId());
+          if (!caller.speaksFor(r.getDeviceId())) {
+            rejections.add(BatchAcker.rejection(i, r.getDeviceId(), Status.Code.PERMISSION_DENIED.name(), notItsDevice(caller, r.getDeviceId())));
+            continue;
+          }
           try {
             valid[i] = ProtoMapping.reading(r, i, now, deviceSettings);
           } catch (InvalidField e) {
@@ -153,5 +168,9 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
         acker.tell(new BatchAcker.ClientDone());
       }
     };
+  }
+
+  private static String notItsDevice(Principal caller, String deviceId) {
+    return "device_id: this token reports for device " + caller.deviceId() + " only, not " + Validation.abbreviate(deviceId);
   }
 }
