@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -95,9 +94,7 @@ final class IngestBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!target.startsWith("127.") && !target.startsWith("localhost:") && !target.startsWith("[::1]")) {
-      throw new IllegalArgumentException("--target must be a loopback address, was " + target);
-    }
+    Channels.requireLoopback("--target", target);
     if (devices < 1 || streams < 0 || batch < 1 || batch > 1000 || inFlight < 1 || getRate < 0) {
       throw new IllegalArgumentException("--devices, --batch (1..1000), --in-flight must be positive, --streams and --get-rate not negative");
     }

@@ -152,8 +152,13 @@ class SecurityIntegrationTest extends NodeTestBase {
         .getStatus().getDescription();
     assertEquals(noSite.replace("sec-s9", "sec-s2"), othersSite);
     refused(Status.Code.NOT_FOUND, () -> sites.getSiteSla(GetSiteSlaRequest.newBuilder().setSiteId("sec-s2").build()));
-    assertEquals("sec-s2", SiteServiceGrpc.newBlockingStub(node.channel()).getSite(GetSiteRequest.newBuilder().setSiteId("sec-s2").build())
-        .getSiteId(), "it exists: an admin sees it");
+    await("it exists: an admin sees it (once the site projection made it)", Duration.ofSeconds(20), () -> {
+      try {
+        return admin.getSite(GetSiteRequest.newBuilder().setSiteId("sec-s2").build()).getSiteId().equals("sec-s2");
+      } catch (StatusRuntimeException e) {
+        return false;
+      }
+    });
   }
 
   @Test
