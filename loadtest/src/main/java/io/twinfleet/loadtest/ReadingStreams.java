@@ -31,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  * reaches the simulator. A stream that fails is reopened after a second and its unacknowledged
  * batches are sent again (readings are idempotent), so a restart of the service loses nothing. A
  * reading the service refused with UNAVAILABLE ("safe to resend": its twin did not answer in time)
- * goes out again with the next batch, up to {@value #READING_ATTEMPTS} times in all. One thread
+ * goes out again with the next batch, and one refused with RESOURCE_EXHAUSTED (the node was full,
+ * or the device over its rate) with the first batch after its retry_after, up to {@value
+ * #READING_ATTEMPTS} times in all. One thread
  * sends; acks arrive on gRPC's threads.
  */
 final class ReadingStreams implements AutoCloseable {
@@ -77,22 +79,33 @@ final class ReadingStreams implements AutoCloseable {
   /** Sends every partly filled batch, with the readings to resend (may block). */
   void flush() throws InterruptedException {
     for (Lane lane : lanes) {
+      long now = System.nanoTime();
+      List<Retry> later = new ArrayList<>();
       for (Retry r; (r = lane.retries.poll()) != null; ) {
-        lane.add(r.reading(), r.attempt());
+        if (r.notBeforeNanos() - now > 0) {
+          later.add(r);
+        } else {
+          lane.add(r.reading(), r.attempt());
+        }
       }
+      lane.retries.addAll(later);
       if (lane.batch.getReadingsCount() > 0) {
         lane.send();
       }
     }
   }
 
-  /** Waits until every batch sent has its ack, or {@code timeout} passed; true if all are in. */
+  /**
+   * Waits until every batch sent has its ack and every reading to resend went out again and has
+   * its ack too, or {@code timeout} passed; true if all are in.
+   */
   boolean awaitAcks(Duration timeout) throws InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < end) {
-      if (lanes.stream().allMatch(l -> l.unacked.isEmpty())) {
+      if (lanes.stream().allMatch(l -> l.unacked.isEmpty() && l.retries.isEmpty())) {
         return true;
       }
+      flush();
       Thread.sleep(20);
     }
     return false;
@@ -126,7 +139,7 @@ final class ReadingStreams implements AutoCloseable {
 
   private record Pending(ReadingBatch batch, long sentNanos, int[] attempts) {}
 
-  private record Retry(Reading reading, int attempt) {}
+  private record Retry(Reading reading, int attempt, long notBeforeNanos) {}
 
   /** One ReportStream: its open call, its window and the batches it still owes acks for. */
   private final class Lane {
@@ -214,9 +227,11 @@ final class ReadingStreams implements AutoCloseable {
       stats.readingsAccepted.add(ack.getAccepted());
       for (Rejection r : ack.getRejectionsList()) {
         int attempt = p.attempts()[r.getIndex()];
-        if (r.getCode().equals("UNAVAILABLE") && attempt < READING_ATTEMPTS) {
+        boolean again = r.getCode().equals("UNAVAILABLE") || r.getCode().equals("RESOURCE_EXHAUSTED");
+        if (again && attempt < READING_ATTEMPTS) {
           stats.readingsResent.increment();
-          retries.add(new Retry(p.batch().getReadings(r.getIndex()), attempt + 1));
+          long wait = r.getRetryAfter().getSeconds() * 1_000_000_000L + r.getRetryAfter().getNanos();
+          retries.add(new Retry(p.batch().getReadings(r.getIndex()), attempt + 1, System.nanoTime() + wait));
         } else {
           stats.error("reading", r.getCode(), r.getDeviceId() + ": " + r.getMessage());
         }

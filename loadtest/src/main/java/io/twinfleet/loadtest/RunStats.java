@@ -19,7 +19,7 @@ public final class RunStats implements Referee.Deliveries {
   final Recorder getLatency = new Recorder(3);
   final LongAdder readingsSent = new LongAdder();
   final LongAdder readingsAccepted = new LongAdder();
-  /** Readings the service refused as UNAVAILABLE and that were sent again. */
+  /** Readings the service refused as UNAVAILABLE or RESOURCE_EXHAUSTED and that were sent again. */
   final LongAdder readingsResent = new LongAdder();
   final LongAdder registered = new LongAdder();
   final LongAdder claimed = new LongAdder();

@@ -2,6 +2,10 @@ package io.twinfleet.service;
 
 import io.twinfleet.service.device.Validation.InvalidField;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
@@ -35,6 +39,13 @@ public final class TagWatch {
   private final int slices;
   private final IntFunction<String> tagOf;
   private final String version;
+  /** Offsets before this (the journal's first time bucket) cannot come from this service. */
+  private final long firstMillis;
+
+  /** Offsets may lie this far ahead of this node's clock (another node's clock may be ahead). */
+  private static final long MAX_AHEAD_MILLIS = 5 * 60_000;
+  /** 100 ns intervals from the UUID epoch (1582-10-15) to the Unix epoch. */
+  private static final long UUID_EPOCH_OFFSET = 0x01B21DD213814000L;
 
   /** {@code version} marks this watch's tokens, so a token of another watch is refused. */
   public TagWatch(ActorSystem<?> system, int slices, IntFunction<String> tagOf, String version) {
@@ -42,6 +53,8 @@ public final class TagWatch {
     this.slices = slices;
     this.tagOf = tagOf;
     this.version = version;
+    String firstBucket = system.settings().config().getString("pekko.persistence.cassandra.events-by-tag.first-time-bucket");
+    this.firstMillis = LocalDateTime.parse(firstBucket, DateTimeFormatter.ofPattern("yyyyMMdd'T'HH:mm")).toInstant(ZoneOffset.UTC).toEpochMilli();
   }
 
   /**
@@ -102,12 +115,19 @@ public final class TagWatch {
     for (int i = 0; i < slices; i++) {
       String part = parts[i + 1];
       if (!part.equals(NONE)) {
+        UUID uuid;
         try {
-          if (UUID.fromString(part).version() != 1) {
+          uuid = UUID.fromString(part);
+          if (uuid.version() != 1) {
             throw new IllegalArgumentException("not time-based");
           }
         } catch (IllegalArgumentException e) {
           throw new InvalidField("resume_token", "not a token this service issued");
+        }
+        long millis = (uuid.timestamp() - UUID_EPOCH_OFFSET) / 10_000;
+        if (millis < firstMillis || millis > System.currentTimeMillis() + MAX_AHEAD_MILLIS) {
+          throw new InvalidField("resume_token", "not a token this service issued: it points at " + Instant.ofEpochMilli(millis)
+              + ", before the journal's first time bucket or ahead of now");
         }
       }
       offsets[i] = part;

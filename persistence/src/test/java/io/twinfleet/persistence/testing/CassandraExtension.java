@@ -21,8 +21,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *
  * <p>Starting Cassandra costs about half a minute, so one node serves the whole test JVM: it is
  * forked on free ports when the first class needs it (data under {@code target/cassandra-test-*})
- * and stopped when the test run ends. Isolation comes from a fresh keyspace per test class, named
- * after the class. Use it as
+ * and stopped when the JVM ends. Isolation comes from a fresh keyspace per test class, named
+ * after the class. Test engines other than JUnit Jupiter (jqwik) call {@link #keyspaceFor}. Use it as
  *
  * <pre>{@code
  * @ExtendWith(CassandraExtension.class)
@@ -41,7 +41,12 @@ public final class CassandraExtension implements BeforeAllCallback, ParameterRes
     @Override
     public void beforeAll(ExtensionContext context) {
         context.getStore(NAMESPACE).getOrComputeIfAbsent(TestKeyspace.class,
-                key -> createKeyspace(node(context), context), TestKeyspace.class);
+                key -> keyspaceFor(context.getRequiredTestClass()), TestKeyspace.class);
+    }
+
+    /** A fresh keyspace with Twinfleet's schema for {@code testClass}, on the JVM's node; the caller closes it. */
+    public static TestKeyspace keyspaceFor(Class<?> testClass) {
+        return createKeyspace(SharedNode.get(), testClass);
     }
 
     @Override
@@ -60,15 +65,8 @@ public final class CassandraExtension implements BeforeAllCallback, ParameterRes
         return keyspace;
     }
 
-    /** The JVM's node, kept in the root store so that JUnit stops it once all classes have run. */
-    private static EmbeddedCassandra node(ExtensionContext context) {
-        return context.getRoot().getStore(NAMESPACE)
-                .getOrComputeIfAbsent(SharedNode.class, key -> SharedNode.start(), SharedNode.class)
-                .cassandra();
-    }
-
-    private static TestKeyspace createKeyspace(EmbeddedCassandra node, ExtensionContext context) {
-        String base = context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT)
+    private static TestKeyspace createKeyspace(EmbeddedCassandra node, Class<?> testClass) {
+        String base = testClass.getSimpleName().toLowerCase(Locale.ROOT)
                 .replaceAll("[^a-z0-9_]", "_");
         if (!base.matches("[a-z].*")) {
             base = "t_" + base;
@@ -83,20 +81,33 @@ public final class CassandraExtension implements BeforeAllCallback, ParameterRes
         return new TestKeyspace(node.contactPoint().getHostString(), node.cqlPort(), node.localDatacenter(), name);
     }
 
-    /** The shared node and its throw-away data directory, closed by JUnit at the end of the run. */
-    private record SharedNode(EmbeddedCassandra cassandra) implements AutoCloseable {
+    /**
+     * The JVM's node, started by the first class that needs one whatever its test engine, and
+     * stopped with its throw-away data directory when the JVM ends (every engine has run by then).
+     */
+    private static final class SharedNode {
 
-        static SharedNode start() {
-            // Surefire runs tests in the module's directory, so this lands in its target/.
-            Path dataDirectory = Path.of("target", "cassandra-test-" + UUID.randomUUID().toString().substring(0, 8));
-            return new SharedNode(EmbeddedCassandra.start(EmbeddedCassandraSettings.onFreePorts(dataDirectory)));
+        private static EmbeddedCassandra node;
+
+        static synchronized EmbeddedCassandra get() {
+            if (node == null) {
+                // Surefire runs tests in the module's directory, so this lands in its target/.
+                Path dataDirectory = Path.of("target", "cassandra-test-" + UUID.randomUUID().toString().substring(0, 8));
+                EmbeddedCassandra started = EmbeddedCassandra.start(EmbeddedCassandraSettings.onFreePorts(dataDirectory));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(started), "test-cassandra-stop"));
+                node = started;
+            }
+            return node;
         }
 
-        @Override
-        public void close() throws IOException {
-            cassandra.close();
-            if (!cassandra.isRunning()) {
-                Directories.deleteRecursively(cassandra.dataDirectory());
+        private static void stop(EmbeddedCassandra cassandra) {
+            try {
+                cassandra.close();
+                if (!cassandra.isRunning()) {
+                    Directories.deleteRecursively(cassandra.dataDirectory());
+                }
+            } catch (IOException | RuntimeException e) {
+                System.err.println("Could not stop the test Cassandra node: " + e);
             }
         }
     }

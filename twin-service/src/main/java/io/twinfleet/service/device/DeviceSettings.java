@@ -18,6 +18,7 @@ public record DeviceSettings(
     Duration checkpointInterval,
     Duration maxClockSkew,
     Duration maxReadingAge,
+    ReadingRateLimit readingRateLimit,
     int snapshotEvery,
     int projectionTags,
     Lifetimes lifetimes,
@@ -43,6 +44,7 @@ public record DeviceSettings(
         ServiceClock.serviceTime(c.getDuration("checkpoint-interval"), root.getDouble("twinfleet.clock.speed")),
         c.getDuration("max-clock-skew"),
         c.getDuration("max-reading-age"),
+        ReadingRateLimit.fromConfig(c),
         c.getInt("snapshot-every"),
         c.getInt("projection-tags"),
         Lifetimes.fromConfig(root),
@@ -53,8 +55,21 @@ public record DeviceSettings(
   /** Defaults as in twinfleet.conf at real time, for tests of pure rules. */
   public static DeviceSettings defaults() {
     return new DeviceSettings(
-        Duration.ofMinutes(5), 2, 20, 30, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofDays(7), 100, 4, Lifetimes.NONE,
+        Duration.ofMinutes(5), 2, 20, 30, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofDays(7),
+        new ReadingRateLimit(100, 200), 100, 4, Lifetimes.NONE,
         ChurnRiskSettings.defaults(), AlertSettings.defaults());
+  }
+
+  /** These settings with other model lifetimes. */
+  public DeviceSettings withLifetimes(Lifetimes other) {
+    return new DeviceSettings(defaultHeartbeatInterval, offlineAfterHeartbeats, batteryLowBelow, batteryRecoveredAbove, checkpointInterval,
+        maxClockSkew, maxReadingAge, readingRateLimit, snapshotEvery, projectionTags, other, churnRisk, alerts);
+  }
+
+  /** These settings with another reading rate limit. */
+  public DeviceSettings withReadingRateLimit(ReadingRateLimit other) {
+    return new DeviceSettings(defaultHeartbeatInterval, offlineAfterHeartbeats, batteryLowBelow, batteryRecoveredAbove, checkpointInterval,
+        maxClockSkew, maxReadingAge, other, snapshotEvery, projectionTags, lifetimes, churnRisk, alerts);
   }
 
   /** How long without a report before a device with this heartbeat counts as offline. */

@@ -121,8 +121,15 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   /** The protocol of an actor that collects report outcomes: it receives {@link ReportOutcome}s, and its own messages. */
   public interface ReportListener extends CborSerializable {}
 
-  /** The outcome of one reading: {@code error} is null when it was accepted. */
-  public record ReportOutcome(long batchKey, int index, ErrorCode error, String message) implements ReportListener {}
+  /**
+   * The outcome of one reading: {@code error} is null when it was accepted; {@code retryAfter}, real
+   * time, is set for RESOURCE_EXHAUSTED.
+   */
+  public record ReportOutcome(long batchKey, int index, ErrorCode error, String message, Duration retryAfter) implements ReportListener {
+    public ReportOutcome(long batchKey, int index, ErrorCode error, String message) {
+      this(batchKey, index, error, message, null);
+    }
+  }
 
   // ---- events ---------------------------------------------------------------------------------
 
@@ -243,6 +250,13 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     return deviceTag(sliceOf(deviceId, tags));
   }
 
+  /** Why a reading beyond the device's rate limit was refused; {@code retryAfter} is real time. */
+  static String rateLimited(String deviceId, ReadingRateLimit limit, Duration retryAfter) {
+    return "device " + deviceId + " sends more than its limit of " + java.math.BigDecimal.valueOf(limit.perSecond()).stripTrailingZeros().toPlainString()
+        + " readings per second (bursts of "
+        + limit.burst() + "); this reading changed nothing; send again in " + retryAfter.toMillis() + " ms";
+  }
+
   /** What a device that is not registered gets, and, word for word, an app asking for another customer's device. */
   public static String notRegistered(String deviceId) {
     return "device " + deviceId + " is not registered";
@@ -317,6 +331,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Set<String>[] tags;
   private LiveTelemetry live = new LiveTelemetry();
+  private final ReadingRateLimit.Allowance allowance = new ReadingRateLimit.Allowance();
   private Set<ActorRef<ViewSubscriber>> watchers; // null while nobody watches: most twins never are
   private Instant alertTimerAt; // when the alert timer fires; null when it is not armed
 
@@ -547,6 +562,12 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
           "device " + deviceId + " is decommissioned; its telemetry is refused"));
     }
     Instant now = clock.instant();
+    Duration wait = allowance.take(now.toEpochMilli(), settings.readingRateLimit());
+    if (wait != null) {
+      Duration real = clock.realDelay(wait);
+      return Effect().reply(c.replyTo(), new ReportOutcome(c.batchKey(), c.index(), ErrorCode.RESOURCE_EXHAUSTED,
+          rateLimited(deviceId, settings.readingRateLimit(), real), real));
+    }
     List<Event> events = TelemetryRules.onReading(s, live, c.reading(), now, settings);
     live.record(c.reading(), now, settings.alerts().batteryForecastSamples());
     events = events.isEmpty() ? AlertRules.onPlainReport(s, live, now, settings) : withAlerts(s, events, now);
@@ -692,7 +713,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (s.connectivity().online() && !timers.isTimerActive(OFFLINE_TIMER)) {
       Instant offlineAt = TelemetryRules.offlineAt(s, live, settings);
       if (offlineAt != null) {
-        timers.startSingleTimer(OFFLINE_TIMER, new Reconcile(), clock.realDelay(Duration.between(now, offlineAt)));
+        // A window longer than MAX_TIMER (long heartbeats times many) is looked at again within it.
+        Duration delay = clock.realDelay(Duration.between(now, offlineAt));
+        timers.startSingleTimer(OFFLINE_TIMER, new Reconcile(), capped(delay));
       }
     }
     if (!timers.isTimerActive(MILESTONE_TIMER) && s.claimed()) {
@@ -704,7 +727,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       recheck = recheck.compareTo(MIN_RECHECK) < 0 ? MIN_RECHECK : recheck;
       Duration delay = change == null ? recheck : clock.realDelay(Duration.between(now, change));
       delay = delay.compareTo(recheck) > 0 ? recheck : delay;
-      timers.startSingleTimer(MILESTONE_TIMER, new Reconcile(), delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay);
+      timers.startSingleTimer(MILESTONE_TIMER, new Reconcile(), capped(delay));
     }
     // The next alert that time alone raises or ends (OFFLINE, ONBOARDING_STALLED, FLAPPING over),
     // on time while the twin is awake; a sleeping twin is woken by the milestone schedule.
@@ -715,11 +738,16 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (alertDue != null && !alertDue.equals(alertTimerAt)) {
       // Due already yet not raised: look again a little later rather than at once, over and over.
       Duration delay = alertDue.isAfter(now) ? clock.realDelay(Duration.between(now, alertDue)) : MIN_RECHECK;
-      timers.startSingleTimer(ALERT_TIMER, new Reconcile(), delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay);
+      timers.startSingleTimer(ALERT_TIMER, new Reconcile(), capped(delay));
       alertTimerAt = alertDue;
     } else if (alertDue == null) {
       timers.cancel(ALERT_TIMER);
     }
+  }
+
+  /** A timer's delay at most {@link #MAX_TIMER}: what lies further ahead is looked at again by then. */
+  private static Duration capped(Duration delay) {
+    return delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay;
   }
 
   private void notifyWatchers(Registered s) {

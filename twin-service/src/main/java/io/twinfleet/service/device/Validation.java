@@ -37,28 +37,51 @@ public final class Validation {
     return value;
   }
 
+  /**
+   * A name, version or code: 1 to {@link #MAX_TEXT} characters that all show, with no control,
+   * formatting (zero-width, direction), separator or unassigned ones and no broken surrogate.
+   */
   public static String text(String field, String value) {
     if (value == null || value.isEmpty()) {
       throw new InvalidField(field, "required");
     }
-    if (value.length() > MAX_TEXT || value.chars().anyMatch(Character::isISOControl)) {
-      throw new InvalidField(field, "must be 1 to " + MAX_TEXT + " printable characters");
+    if (value.length() > MAX_TEXT) {
+      throw new InvalidField(field, value.length() + " characters; 1 to " + MAX_TEXT + " printable characters");
+    }
+    for (int i = 0; i < value.length(); i = value.offsetByCodePoints(i, 1)) {
+      int c = value.codePointAt(i);
+      int type = Character.getType(c);
+      if (type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR || unreadable(c)) {
+        throw new InvalidField(field, "character U+" + String.format("%04X", c) + " at " + i + "; 1 to " + MAX_TEXT + " printable characters");
+      }
     }
     return value;
   }
 
-  /** Free text up to {@code max} characters, possibly empty; line breaks and tabs allowed, other control characters not. */
+  /**
+   * Free text up to {@code max} characters, possibly empty: line breaks and tabs allowed, and the
+   * joiners of emoji; other control characters, direction overrides (which make text read other
+   * than it is stored), unassigned code points and broken surrogates not.
+   */
   public static String note(String field, String value, int max) {
     if (value.length() > max) {
       throw new InvalidField(field, value.length() + " characters, at most " + max);
     }
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (Character.isISOControl(c) && c != '\n' && c != '\r' && c != '\t') {
-        throw new InvalidField(field, "control character U+" + String.format("%04X", (int) c) + " at " + i);
+    for (int i = 0; i < value.length(); i = value.offsetByCodePoints(i, 1)) {
+      int c = value.codePointAt(i);
+      boolean allowed = c == '\n' || c == '\r' || c == '\t';
+      boolean direction = c >= 0x202A && c <= 0x202E || c >= 0x2066 && c <= 0x2069;
+      if (!allowed && (unreadable(c) || direction)) {
+        throw new InvalidField(field, "character U+" + String.format("%04X", c) + " at " + i + " is not allowed");
       }
     }
     return value;
+  }
+
+  /** Control characters, unassigned code points and lone surrogates. */
+  private static boolean unreadable(int c) {
+    int type = Character.getType(c);
+    return type == Character.CONTROL || type == Character.UNASSIGNED || type == Character.SURROGATE;
   }
 
   /** A time something happened: not further ahead of {@code now} than the allowed clock skew. */
@@ -97,6 +120,10 @@ public final class Validation {
 
   /** A value as it may appear in a message: at most 80 characters. */
   public static String abbreviate(String value) {
-    return value.length() <= 80 ? value : value.substring(0, 77) + "...";
+    if (value.length() <= 80) {
+      return value;
+    }
+    int cut = Character.isHighSurrogate(value.charAt(76)) ? 76 : 77; // never half a character
+    return value.substring(0, cut) + "...";
   }
 }

@@ -49,7 +49,7 @@ public record SiteState(
     implements CborSerializable {
 
   /** How long ended spans are kept: the SLA of any of the last twelve months can be asked. */
-  static final Duration KEPT = Duration.ofDays(400);
+  public static final Duration KEPT = Duration.ofDays(400);
   /** Ended spans kept per kind at most (see {@link SpanLog}). */
   static final int MAX_SPANS = 2000;
   /** Pending changes kept at most, whatever the window: a replay costs this many steps. */

@@ -271,6 +271,45 @@ class DeviceTwinTest {
     assertEquals(80, view().batteryPercent());
   }
 
+  // ---- rate limit -----------------------------------------------------------------------------
+
+  @Test
+  void aReadingBeyondTheRateLimitIsResourceExhaustedAndChangesNothing() {
+    twin = EventSourcedBehaviorTestKit.create(testKit.system(),
+        DeviceTwin.create("dev-1", SETTINGS.withReadingRateLimit(new ReadingRateLimit(0.5, 2)), ServiceClock.accelerated(clock, 1), null));
+    registerAndClaim();
+    assertNull(report(battery(60)).reply().error());
+    clock.advance(Duration.ofMillis(100));
+    assertNull(report(battery(59)).reply().error(), "a burst of two");
+    Instant lastAccepted = clock.instant();
+    clock.advance(Duration.ofMillis(100));
+
+    Reported refused = report(new Reading("dev-1", clock.instant(), 10, "9.9.9", true, List.of(new Reading.ReportedFault("E1", Severity.CRITICAL))));
+    assertEquals(ErrorCode.RESOURCE_EXHAUSTED, refused.reply().error());
+    assertTrue(refused.hasNoEvents(), "no battery low, firmware, usage or fault");
+    assertEquals(Duration.ofMillis(1800), refused.reply().retryAfter(), "after 0.2 s 0.1 of a reading is back; 0.9 more takes 1.8 s");
+    assertTrue(refused.reply().message().contains("0.5 readings per second (bursts of 2)"), refused.reply().message());
+    DeviceView v = view();
+    assertEquals(59, v.batteryPercent());
+    assertEquals(lastAccepted, v.lastSeen(), "a refused reading is no sign of life");
+
+    clock.advance(Duration.ofMillis(1800));
+    assertNull(report(battery(58)).reply().error(), "accepted once the wait is over");
+    assertEquals(58, view().batteryPercent());
+  }
+
+  @Test
+  void anOfflineWindowLongerThanATimerCanWaitIsLookedAtAgainWithinIt() {
+    DeviceSettings d = SETTINGS;
+    DeviceSettings longWindows = new DeviceSettings(Duration.ofHours(24), 1000, d.batteryLowBelow(), d.batteryRecoveredAbove(),
+        d.checkpointInterval(), d.maxClockSkew(), d.maxReadingAge(), d.readingRateLimit(), d.snapshotEvery(), d.projectionTags(),
+        d.lifetimes(), d.churnRisk(), d.alerts());
+    twin = EventSourcedBehaviorTestKit.create(testKit.system(), DeviceTwin.create("dev-1", longWindows, ServiceClock.accelerated(clock, 1), null));
+    registerAndClaim();
+    assertNull(report(battery(60)).reply().error(), "1,000 days until offline: more than a scheduler takes");
+    assertTrue(view().online(), "the twin is alive and well");
+  }
+
   // ---- checkpoints and recovery ---------------------------------------------------------------
 
   @Test
@@ -546,10 +585,7 @@ class DeviceTwinTest {
 
   /** The default settings, with the model "thermostat-t3" living as {@code life} says. */
   private static DeviceSettings settingsWith(Lifetimes.ModelLife life) {
-    DeviceSettings d = SETTINGS;
-    return new DeviceSettings(d.defaultHeartbeatInterval(), d.offlineAfterHeartbeats(), d.batteryLowBelow(),
-        d.batteryRecoveredAbove(), d.checkpointInterval(), d.maxClockSkew(), d.maxReadingAge(), d.snapshotEvery(), d.projectionTags(),
-        new Lifetimes(java.util.Map.of("thermostat-t3", life), null), d.churnRisk(), d.alerts());
+    return SETTINGS.withLifetimes(new Lifetimes(java.util.Map.of("thermostat-t3", life), null));
   }
 
   private static List<Stages.Transition> stageChanges(List<Event> events) {

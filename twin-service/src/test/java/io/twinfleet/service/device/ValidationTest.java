@@ -61,5 +61,22 @@ class ValidationTest {
     assertThrows(InvalidField.class, () -> Validation.text("model", ""));
     assertThrows(InvalidField.class, () -> Validation.text("model", "a\nb"));
     assertThrows(InvalidField.class, () -> Validation.text("model", "m".repeat(65)));
+    assertEquals("Thermostat T3 \u00e9t\u00e9 \uD83D\uDE00", Validation.text("model", "Thermostat T3 \u00e9t\u00e9 \uD83D\uDE00"));
+    for (String hidden : new String[] {"ab\u200bc", "\uFEFFmodel", "a\u202Eb", "a\u2028b", "a\uD800b", "a\u0378b"}) {
+      InvalidField e = assertThrows(InvalidField.class, () -> Validation.text("model", hidden), hidden);
+      assertTrue(e.getMessage().startsWith("model: character U+"), e.getMessage());
+    }
+  }
+
+  @Test
+  void notesTakeLinesAndEmojiButNoHiddenTricks() {
+    String family = "\uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67";
+    assertEquals("line one\nline two\t" + family, Validation.note("note", "line one\nline two\t" + family, 500));
+    assertThrows(InvalidField.class, () -> Validation.note("note", "bell\u0007", 500));
+    InvalidField override = assertThrows(InvalidField.class, () -> Validation.note("note", "refund \u202E0001$", 500));
+    assertEquals("note: character U+202E at 7 is not allowed", override.getMessage());
+    assertThrows(InvalidField.class, () -> Validation.note("note", "a\u2066b", 500));
+    assertThrows(InvalidField.class, () -> Validation.note("note", "lone \uDC00", 500));
+    assertThrows(InvalidField.class, () -> Validation.note("note", "x".repeat(501), 500));
   }
 }

@@ -9,21 +9,31 @@ final class Answers {
 
   private Answers() {}
 
+  /**
+   * Runs {@code body}, a completion callback that answers {@code out}: if it throws, the call ends
+   * with the failure's status (INTERNAL, logged) rather than never.
+   */
+  static void guarded(StreamObserver<?> out, Runnable body) {
+    try {
+      body.run();
+    } catch (RuntimeException e) {
+      try {
+        out.onError(GrpcErrors.from(e));
+      } catch (RuntimeException closed) {
+        // the call had ended already
+      }
+    }
+  }
+
   static <T, R> void answer(CompletionStage<T> stage, StreamObserver<R> out, Function<T, R> response) {
-    stage.whenComplete((result, error) -> {
+    stage.whenComplete((result, error) -> guarded(out, () -> {
       if (error != null) {
         out.onError(GrpcErrors.from(error));
         return;
       }
-      R value;
-      try {
-        value = response.apply(result);
-      } catch (RuntimeException e) {
-        out.onError(GrpcErrors.from(e));
-        return;
-      }
+      R value = response.apply(result);
       out.onNext(value);
       out.onCompleted();
-    });
+    }));
   }
 }

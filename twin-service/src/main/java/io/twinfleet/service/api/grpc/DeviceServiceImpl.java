@@ -13,6 +13,7 @@ import io.twinfleet.protocol.v1.ListCustomerDevicesRequest;
 import io.twinfleet.protocol.v1.ListCustomerDevicesResponse;
 import io.twinfleet.protocol.v1.RegisterDeviceRequest;
 import io.twinfleet.protocol.v1.WatchDeviceRequest;
+import io.twinfleet.service.PageTokens;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.ErrorCode;
 import io.twinfleet.service.device.DeviceTwin;
@@ -24,10 +25,8 @@ import io.twinfleet.service.device.DeviceTwin.Reply;
 import io.twinfleet.service.device.Validation;
 import io.twinfleet.service.device.Validation.InvalidField;
 import io.twinfleet.service.security.Principal;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -116,7 +115,8 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
     try {
       customer = Validation.id("customer_id", req.getCustomerId());
       pageSize = Paging.pageSize("page_size", req.getPageSize());
-      after = pageToken(req.getPageToken());
+      after = req.getPageToken().isEmpty() ? null
+          : Validation.id("page_token", PageTokens.decode(listingFingerprint(customer, req.getIncludeDecommissioned()), req.getPageToken(), 1)[0]);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
       return;
@@ -141,19 +141,19 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
               }
             }
             if (page.lastDeviceId() != null) {
-              b.setNextPageToken(Base64.getUrlEncoder().withoutPadding().encodeToString(page.lastDeviceId().getBytes(StandardCharsets.UTF_8)));
+              b.setNextPageToken(PageTokens.encode(listingFingerprint(customer, req.getIncludeDecommissioned()), page.lastDeviceId()));
             }
             return b.build();
           });
         })
-        .whenComplete((response, error) -> {
+        .whenComplete((response, error) -> Answers.guarded(out, () -> {
           if (error != null) {
             out.onError(GrpcErrors.from(error));
           } else {
             out.onNext(response);
             out.onCompleted();
           }
-        });
+        }));
   }
 
   @Override
@@ -166,35 +166,30 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       return;
     }
     ServerCallStreamObserver<Device> call = (ServerCallStreamObserver<Device>) out;
+    EntityWatcher.Pending<Device> watch = EntityWatcher.pending(call);
     Principal caller = Principal.current();
     // Ask first, so an unknown device is NOT_FOUND rather than a stream that never says anything.
-    ask(id, DeviceTwin.Get::new).thenApply(r -> seenBy(caller, id, r)).whenComplete((reply, error) -> {
+    ask(id, DeviceTwin.Get::new).thenApply(r -> seenBy(caller, id, r)).whenComplete((reply, error) -> Answers.guarded(out, () -> {
       if (error != null) {
         out.onError(GrpcErrors.from(error));
       } else if (reply instanceof Rejected r) {
         out.onError(GrpcErrors.of(r.code(), r.message()));
       } else if (!call.isCancelled()) {
         EntityRef<Command> twin = sharding.entityRefFor(DeviceTwin.ENTITY_KEY, id);
-        EntityWatcher.start(system, id, DeviceView.class, w -> twin.tell(new DeviceTwin.Watch(w.narrow())),
+        watch.start(system, id, DeviceView.class, w -> twin.tell(new DeviceTwin.Watch(w.narrow())),
             w -> twin.tell(new DeviceTwin.Unwatch(w.narrow())), view -> {
               if (!caller.seesCustomer(view.customerId())) { // claimed by another customer meanwhile
                 throw GrpcErrors.of(ErrorCode.NOT_FOUND, DeviceTwin.notRegistered(id));
               }
               return ProtoMapping.toProto(view);
-            }, call);
+            });
       }
-    });
+    }));
   }
 
-  private static String pageToken(String token) {
-    if (token.isEmpty()) {
-      return null;
-    }
-    try {
-      return Validation.id("page_token", new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8));
-    } catch (IllegalArgumentException e) {
-      throw new InvalidField("page_token", "not a token this service issued");
-    }
+  /** What a ListCustomerDevices page token is tied to. */
+  private static String listingFingerprint(String customer, boolean includeDecommissioned) {
+    return "customer-devices:" + customer + ":" + includeDecommissioned;
   }
 
   private CompletionStage<Reply> ask(String deviceId, Function<ActorRef<Reply>, Command> command) {
@@ -210,15 +205,6 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
   }
 
   private static void reply(CompletionStage<Reply> answer, StreamObserver<Device> out) {
-    answer.whenComplete((reply, error) -> {
-      if (error != null) {
-        out.onError(GrpcErrors.from(error));
-      } else if (reply instanceof Accepted a) {
-        out.onNext(ProtoMapping.toProto(a.view()));
-        out.onCompleted();
-      } else if (reply instanceof Rejected r) {
-        out.onError(GrpcErrors.of(r.code(), r.message()));
-      }
-    });
+    answer.whenComplete((reply, error) -> Twins.answer(out, reply, error, Accepted.class, a -> ProtoMapping.toProto(a.view())));
   }
 }

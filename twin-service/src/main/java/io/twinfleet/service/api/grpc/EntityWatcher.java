@@ -35,12 +35,41 @@ final class EntityWatcher {
 
   private EntityWatcher() {}
 
-  /** Starts a watcher of the entity named {@code entity} (for the actor's name) that stops when the client cancels. */
-  static <V, P> void start(ActorSystem<?> system, String entity, Class<V> views, Consumer<ActorRef<Object>> subscribe,
-      Consumer<ActorRef<Object>> unsubscribe, Function<V, P> toProto, ServerCallStreamObserver<P> call) {
-    ActorRef<Object> watcher = system.systemActorOf(create(views, subscribe, unsubscribe, toProto, call),
-        "watch-" + entity.replaceAll("[^A-Za-z0-9-]", "_") + "-" + started.incrementAndGet(), Props.empty());
-    call.setOnCancelHandler(() -> watcher.tell(new Cancelled()));
+  /**
+   * A watch to start once the call's checks are done. It registers the call's cancel handler at
+   * once: gRPC takes one only while the service method runs, not from a callback after it returned.
+   */
+  static <P> Pending<P> pending(ServerCallStreamObserver<P> call) {
+    Pending<P> pending = new Pending<>(call);
+    call.setOnCancelHandler(pending::cancel);
+    return pending;
+  }
+
+  /** A watch whose client may cancel before it starts (then it never does) or after (then it stops). */
+  static final class Pending<P> {
+    private final ServerCallStreamObserver<P> call;
+    private ActorRef<Object> watcher;
+    private boolean cancelled;
+
+    private Pending(ServerCallStreamObserver<P> call) {
+      this.call = call;
+    }
+
+    private synchronized void cancel() {
+      cancelled = true;
+      if (watcher != null) {
+        watcher.tell(new Cancelled());
+      }
+    }
+
+    /** Starts a watcher of the entity named {@code entity} (for the actor's name) that stops when the client cancels. */
+    synchronized <V> void start(ActorSystem<?> system, String entity, Class<V> views, Consumer<ActorRef<Object>> subscribe,
+        Consumer<ActorRef<Object>> unsubscribe, Function<V, P> toProto) {
+      if (!cancelled) {
+        watcher = system.systemActorOf(create(views, subscribe, unsubscribe, toProto, call),
+            "watch-" + entity.replaceAll("[^A-Za-z0-9-]", "_") + "-" + started.incrementAndGet(), Props.empty());
+      }
+    }
   }
 
   /**

@@ -55,7 +55,7 @@ public final class GrpcServer {
         .intercept(new ServiceHeaders(clock)) // outermost: also a refused call carries the clock
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
-    services.forEach(builder::addService);
+    services.forEach(s -> builder.addService(MalformedRequests.guarded(s.bindService())));
     if (tls.isPresent()) {
       try {
         builder.sslContext(GrpcSslContexts.forServer(tls.get().certChain().toFile(), tls.get().privateKey().toFile()).build());

@@ -187,11 +187,14 @@ final class ProtoMapping {
     };
   }
 
+  /** A google.protobuf.Duration as its spec allows: within 10,000 years, nanos within a second and of the seconds' sign. */
   static Duration duration(String field, com.google.protobuf.Duration d) {
-    if (d.getNanos() < -999_999_999 || d.getNanos() > 999_999_999) {
-      throw new InvalidField(field, "nanos out of range");
+    long s = d.getSeconds();
+    int n = d.getNanos();
+    if (n < -999_999_999 || n > 999_999_999 || s < -315_576_000_000L || s > 315_576_000_000L || s > 0 && n < 0 || s < 0 && n > 0) {
+      throw new InvalidField(field, "not a valid duration (seconds " + s + ", nanos " + n + ")");
     }
-    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+    return Duration.ofSeconds(s, n);
   }
 
   static Instant instant(String field, Timestamp t) {
@@ -251,10 +254,6 @@ final class ProtoMapping {
       throw new InvalidField(field, "required: one of " + Arrays.toString(TouchpointKind.values()));
     }
     return TouchpointKind.valueOf(k.name());
-  }
-
-  static Stage stage(io.twinfleet.protocol.v1.Stage s) {
-    return Stage.valueOf(s.name());
   }
 
   /** A stage a client asks about; UNCLAIMED devices have no journey, so journey queries refuse it. */

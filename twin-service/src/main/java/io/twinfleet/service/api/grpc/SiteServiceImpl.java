@@ -22,6 +22,7 @@ import io.twinfleet.service.device.Validation.InvalidField;
 import io.twinfleet.service.security.Principal;
 import io.twinfleet.service.security.Role;
 import io.twinfleet.service.site.SiteQueries;
+import io.twinfleet.service.site.SiteState;
 import io.twinfleet.service.site.SiteTwin;
 import io.twinfleet.service.site.SiteView;
 import java.time.Duration;
@@ -50,6 +51,8 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
   static final int MAX_REASON = 500;
   /** Months back whose SLA can be asked (a site keeps its history 400 days). */
   static final int MONTHS_KEPT = 12;
+  /** How far ahead a maintenance window may be declared. */
+  static final Duration MAX_AHEAD = Duration.ofDays(366);
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
@@ -109,6 +112,13 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
       }
       if (Duration.between(start, end).compareTo(MAX_WINDOW) > 0) {
         throw new InvalidField("end", "the window is longer than " + MAX_WINDOW.toDays() + " days; declare several");
+      }
+      Instant now = clock.instant();
+      if (end.isBefore(now.minus(SiteState.KEPT))) {
+        throw new InvalidField("end", end + " is more than " + SiteState.KEPT.toDays() + " days ago; sites keep no maintenance that old");
+      }
+      if (start.isAfter(now.plus(MAX_AHEAD))) {
+        throw new InvalidField("start", start + " is more than " + MAX_AHEAD.toDays() + " days ahead of the service clock (" + now + ")");
       }
       String reason = Validation.note("reason", req.getReason(), MAX_REASON);
       Answers.answer(stored(id, replyTo -> new SiteTwin.DeclareMaintenance(windowId, start, end, reason, replyTo)), out,
@@ -172,16 +182,17 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
       return;
     }
     ServerCallStreamObserver<Site> call = (ServerCallStreamObserver<Site>) out;
+    EntityWatcher.Pending<Site> watch = EntityWatcher.pending(call);
     // Ask first, so an unknown site is NOT_FOUND rather than a stream that never says anything.
-    seenBy(Principal.current(), id).thenCompose(visible -> view(id)).whenComplete((view, error) -> {
+    seenBy(Principal.current(), id).thenCompose(visible -> view(id)).whenComplete((view, error) -> Answers.guarded(out, () -> {
       if (error != null) {
         out.onError(GrpcErrors.from(error));
       } else if (!call.isCancelled()) {
         EntityRef<SiteTwin.Command> site = sharding.entityRefFor(SiteTwin.ENTITY_KEY, id);
-        EntityWatcher.start(system, id, SiteView.class, w -> site.tell(new SiteTwin.Watch(w.narrow())),
-            w -> site.tell(new SiteTwin.Unwatch(w.narrow())), SiteMapping::toProto, call);
+        watch.start(system, id, SiteView.class, w -> site.tell(new SiteTwin.Watch(w.narrow())),
+            w -> site.tell(new SiteTwin.Unwatch(w.narrow())), SiteMapping::toProto);
       }
-    });
+    }));
   }
 
   /** Whether the site's live view matches the filter (the read model only said it may). */
@@ -198,7 +209,7 @@ public final class SiteServiceImpl extends SiteServiceGrpc.SiteServiceImplBase {
     try {
       month = YearMonth.parse(text);
     } catch (DateTimeParseException e) {
-      throw new InvalidField("month", "'" + text + "' is not a month as YYYY-MM");
+      throw new InvalidField("month", "'" + Validation.abbreviate(text) + "' is not a month as YYYY-MM");
     }
     if (month.isAfter(current)) {
       throw new InvalidField("month", month + " has not begun (the service clock is in " + current + ")");

@@ -20,6 +20,7 @@ import io.twinfleet.service.device.Reading;
 import io.twinfleet.service.device.Validation.InvalidField;
 import io.twinfleet.service.security.Principal;
 import io.twinfleet.service.security.Role;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +35,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * TelemetryService. Readings are validated here, on the transport thread, and sent to their twins
  * with one {@code tell} each through the local shard region: nothing blocks, and no reading costs
  * an ask. Outcomes come back to a {@link BatchAcker} per stream.
+ *
+ * <p>Memory under a flood is bounded twice: each stream reads a new batch only while fewer than
+ * {@code max-batches-in-flight} wait for their acks, and the node holds at most {@code
+ * max-readings-in-flight} readings from their arrival to their answer, over all streams and calls;
+ * what arrives beyond that is refused at once with RESOURCE_EXHAUSTED, before it reaches a twin.
  */
 public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetryServiceImplBase {
 
@@ -46,6 +52,10 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
   private final DeviceSettings deviceSettings;
   private final ServiceClock clock;
   private final AtomicLong streams = new AtomicLong();
+  private final InFlightReadings inFlight;
+
+  /** How long a client should wait when the node holds all the readings it takes. */
+  static final Duration BUSY_RETRY = Duration.ofMillis(250);
 
   public TelemetryServiceImpl(
       ActorSystem<?> system,
@@ -62,6 +72,7 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
     this.settings = settings;
     this.deviceSettings = deviceSettings;
     this.clock = clock;
+    this.inFlight = new InFlightReadings(settings.maxReadingsInFlight());
   }
 
   @Override
@@ -78,16 +89,23 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
       out.onError(Status.PERMISSION_DENIED.withDescription(notItsDevice(caller, reading.deviceId())).asRuntimeException());
       return;
     }
+    if (!inFlight.tryTakeOne()) {
+      out.onError(Status.RESOURCE_EXHAUSTED.withDescription(busy()).asRuntimeException());
+      return;
+    }
     asks.<DeviceTwin.Command, ReportListener>ask(DeviceTwin.ENTITY_KEY, reading.deviceId(), replyTo -> new DeviceTwin.Report(reading, 0, 0, replyTo))
         .whenComplete((answer, error) -> {
-          if (error != null) {
-            out.onError(GrpcErrors.from(error));
-          } else if (answer instanceof ReportOutcome o && o.error() != null) {
-            out.onError(GrpcErrors.of(o.error(), o.message()));
-          } else {
-            out.onNext(ReportResponse.getDefaultInstance());
-            out.onCompleted();
-          }
+          inFlight.returnOne();
+          Answers.guarded(out, () -> {
+            if (error != null) {
+              out.onError(GrpcErrors.from(error));
+            } else if (answer instanceof ReportOutcome o && o.error() != null) {
+              out.onError(GrpcErrors.of(o.error(), o.message()));
+            } else {
+              out.onNext(ReportResponse.getDefaultInstance());
+              out.onCompleted();
+            }
+          });
         });
   }
 
@@ -110,8 +128,9 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
     }
     ActorRef<ShardingEnvelope<DeviceTwin.Command>> target = sink == null ? region : baseline;
     call.disableAutoRequest();
+    InFlightReadings.Account permits = inFlight.account();
     ActorRef<ReportListener> acker = system.systemActorOf(
-        BatchAcker.create(call, settings.askTimeout()), "report-stream-" + streams.incrementAndGet(), Props.empty());
+        BatchAcker.create(call, settings.askTimeout(), permits), "report-stream-" + streams.incrementAndGet(), Props.empty());
     call.setOnCancelHandler(() -> acker.tell(new BatchAcker.ClientGone()));
     call.request(settings.maxBatchesInFlight());
 
@@ -124,38 +143,58 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
         if (failed) {
           return;
         }
+        if (batch == null) { // see MalformedRequests
+          fail(MalformedRequests.description(ReadingBatch.getDescriptor().getFullName()));
+          return;
+        }
         int n = batch.getReadingsCount();
         if (n == 0 || n > settings.maxBatchSize()) {
-          failed = true;
-          acker.tell(new BatchAcker.Fail(Status.INVALID_ARGUMENT.withDescription(
-              "batch " + batch.getBatchId() + ": readings: a batch holds 1 to " + settings.maxBatchSize() + " readings, this one has " + n)));
+          fail("batch " + Long.toUnsignedString(batch.getBatchId()) + ": readings: a batch holds 1 to " + settings.maxBatchSize()
+              + " readings, this one has " + n);
           return;
         }
         long key = nextKey++;
-        Instant now = clock.instant();
         List<String> deviceIds = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          deviceIds.add(Validation.abbreviate(batch.getReadings(i).getDeviceId()));
+        }
+        if (!permits.take(n)) {
+          List<Rejection> all = new ArrayList<>(n);
+          String busy = busy();
+          for (int i = 0; i < n; i++) {
+            all.add(BatchAcker.rejection(i, deviceIds.get(i), Status.Code.RESOURCE_EXHAUSTED.name(), busy, BUSY_RETRY));
+          }
+          acker.tell(new BatchAcker.Track(key, batch.getBatchId(), deviceIds, 0, all, 0));
+          return;
+        }
+        Instant now = clock.instant();
         List<Rejection> rejections = new ArrayList<>(0);
         Reading[] valid = new Reading[n];
         for (int i = 0; i < n; i++) {
-          io.twinfleet.protocol.v1.Reading r = batch.getReadings(i);
-          deviceIds.add(r.getDeviceId());
-          if (!caller.speaksFor(r.getDeviceId())) {
-            rejections.add(BatchAcker.rejection(i, r.getDeviceId(), Status.Code.PERMISSION_DENIED.name(), notItsDevice(caller, r.getDeviceId())));
-            continue;
-          }
           try {
-            valid[i] = ProtoMapping.reading(r, i, now, deviceSettings);
+            Reading r = ProtoMapping.reading(batch.getReadings(i), i, now, deviceSettings);
+            if (caller.speaksFor(r.deviceId())) {
+              valid[i] = r;
+            } else {
+              rejections.add(BatchAcker.rejection(i, deviceIds.get(i), Status.Code.PERMISSION_DENIED.name(), notItsDevice(caller, r.deviceId()), null));
+            }
           } catch (InvalidField e) {
-            rejections.add(BatchAcker.rejection(i, r.getDeviceId(), ErrorCode.INVALID_ARGUMENT.name(), e.getMessage()));
+            rejections.add(BatchAcker.rejection(i, deviceIds.get(i), ErrorCode.INVALID_ARGUMENT.name(), e.getMessage(), null));
           }
         }
         // Track first: the acker must know the batch before any twin can answer for it.
-        acker.tell(new BatchAcker.Track(key, batch.getBatchId(), deviceIds, n - rejections.size(), rejections));
+        acker.tell(new BatchAcker.Track(key, batch.getBatchId(), deviceIds, n - rejections.size(), rejections, n));
         for (int i = 0; i < n; i++) {
           if (valid[i] != null) {
             target.tell(new ShardingEnvelope<>(valid[i].deviceId(), new DeviceTwin.Report(valid[i], key, i, acker)));
           }
         }
+      }
+
+      /** Ends the stream with INVALID_ARGUMENT once the batches before this one are acknowledged. */
+      private void fail(String description) {
+        failed = true;
+        acker.tell(new BatchAcker.Fail(Status.INVALID_ARGUMENT.withDescription(description)));
       }
 
       @Override
@@ -168,6 +207,11 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
         acker.tell(new BatchAcker.ClientDone());
       }
     };
+  }
+
+  private String busy() {
+    return "this node holds as many readings as it takes at once (twinfleet.grpc.max-readings-in-flight = " + settings.maxReadingsInFlight()
+        + "); nothing changed; send again in " + BUSY_RETRY.toMillis() + " ms";
   }
 
   private static String notItsDevice(Principal caller, String deviceId) {

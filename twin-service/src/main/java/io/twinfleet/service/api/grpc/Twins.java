@@ -27,13 +27,16 @@ final class Twins {
 
   /** Answers {@code out} with {@code map} of a reply of {@code type}; a twin's rejection, or a failure, as its status. */
   static <A extends Reply, T> void answer(StreamObserver<T> out, Reply reply, Throwable error, Class<A> type, Function<A, T> map) {
-    if (type.isInstance(reply)) {
-      out.onNext(map.apply(type.cast(reply)));
-      out.onCompleted();
-    } else if (reply instanceof Rejected r) {
-      out.onError(GrpcErrors.of(r.code(), r.message()));
-    } else {
-      out.onError(GrpcErrors.from(error != null ? error : new IllegalStateException("unexpected answer " + reply)));
-    }
+    Answers.guarded(out, () -> {
+      if (type.isInstance(reply)) {
+        T response = map.apply(type.cast(reply));
+        out.onNext(response);
+        out.onCompleted();
+      } else if (reply instanceof Rejected r) {
+        out.onError(GrpcErrors.of(r.code(), r.message()));
+      } else {
+        out.onError(GrpcErrors.from(error != null ? error : new IllegalStateException("unexpected answer " + reply)));
+      }
+    });
   }
 }

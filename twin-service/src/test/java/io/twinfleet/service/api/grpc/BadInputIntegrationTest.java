@@ -10,6 +10,8 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.*;
+import io.twinfleet.service.Collected;
+import io.twinfleet.service.Eventually;
 import io.twinfleet.service.NodeTestBase;
 import java.time.Duration;
 import java.time.Instant;
@@ -202,5 +204,72 @@ class BadInputIntegrationTest extends NodeTestBase {
         ListCustomerDevicesRequest.newBuilder().setCustomerId("cust-b").setPageSize(501).build()));
     assertRefused(Status.Code.INVALID_ARGUMENT, "page_token", () -> DeviceServiceGrpc.newBlockingStub(node.channel()).listCustomerDevices(
         ListCustomerDevicesRequest.newBuilder().setCustomerId("cust-b").setPageToken("%%%").build()));
+  }
+
+  @Test
+  void durationsBeyondTheirSpecAreInvalidArgumentNotAnError() {
+    com.google.protobuf.Duration overflow = com.google.protobuf.Duration.newBuilder().setSeconds(Long.MIN_VALUE).setNanos(-1).build();
+    assertRefused(Status.Code.INVALID_ARGUMENT, "heartbeat_interval: not a valid duration", () -> DeviceServiceGrpc.newBlockingStub(node.channel())
+        .registerDevice(RegisterDeviceRequest.newBuilder().setDeviceId("lock-3").setModel("m").setSerial("s").setHeartbeatInterval(overflow).build()));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "window: not a valid duration", () -> QualityServiceGrpc.newBlockingStub(node.channel())
+        .getFleetQuality(GetFleetQualityRequest.newBuilder().setWindow(overflow).build()));
+    com.google.protobuf.Duration mixedSigns = com.google.protobuf.Duration.newBuilder().setSeconds(60).setNanos(-5).build();
+    assertRefused(Status.Code.INVALID_ARGUMENT, "window: not a valid duration", () -> QualityServiceGrpc.newBlockingStub(node.channel())
+        .getFleetQuality(GetFleetQualityRequest.newBuilder().setWindow(mixedSigns).build()));
+    assertRefused(Status.Code.NOT_FOUND, "lock-3", () -> get("lock-3"));
+  }
+
+  @Test
+  void siteFieldsOutOfBoundsAreInvalidArgumentAndShortToRead() {
+    SiteServiceGrpc.SiteServiceBlockingStub sites = SiteServiceGrpc.newBlockingStub(node.channel());
+    Status month = refused(() -> sites.getSiteSla(GetSiteSlaRequest.newBuilder().setSiteId("flat-2").setMonth("2026-".repeat(20_000)).build())).getStatus();
+    assertEquals(Status.Code.INVALID_ARGUMENT, month.getCode());
+    assertTrue(month.getDescription().startsWith("month: ") && month.getDescription().length() < 200, month.getDescription());
+
+    DeclareMaintenanceRequest.Builder window = DeclareMaintenanceRequest.newBuilder().setSiteId("flat-2").setWindowId("w-1").setReason("works");
+    Instant far = Instant.parse("4000-01-01T00:00:00Z");
+    assertRefused(Status.Code.INVALID_ARGUMENT, "start: ", () -> sites.declareMaintenance(window.clone().setStart(at(far)).setEnd(at(far.plus(Duration.ofDays(1)))).build()));
+    Instant old = Instant.parse("2001-01-01T00:00:00Z");
+    assertRefused(Status.Code.INVALID_ARGUMENT, "end: ", () -> sites.declareMaintenance(window.clone().setStart(at(old)).setEnd(at(old.plus(Duration.ofDays(1)))).build()));
+  }
+
+  @Test
+  void aResumeTokenPointingBeforeTheJournalIsRefused() {
+    // a version-1 UUID of 1582, the UUID epoch: decodes fine, but no offset of this service is that old
+    String ancient = new java.util.UUID(0x0000000000001000L, 0x8000000000000000L).toString();
+    String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        ("s1," + String.join(",", java.util.Collections.nCopies(4, ancient))).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "resume_token: ", () -> JourneyServiceGrpc.newBlockingStub(node.channel())
+        .watchStageChanges(WatchStageChangesRequest.newBuilder().setResumeToken(token).build()).hasNext());
+  }
+
+  @Test
+  void aCustomerListingTakesOnlyItsOwnPageTokens() {
+    String bareId = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("lock-1".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertRefused(Status.Code.INVALID_ARGUMENT, "page_token", () -> DeviceServiceGrpc.newBlockingStub(node.channel()).listCustomerDevices(
+        ListCustomerDevicesRequest.newBuilder().setCustomerId("cust-b").setPageToken(bareId).build()));
+  }
+
+  @Test
+  void aBadBatchEndsTheStreamAfterTheAcksOfTheBatchesBeforeIt() throws Exception {
+    Collected<BatchAck> acks = new Collected<>();
+    StreamObserver<ReadingBatch> in = TelemetryServiceGrpc.newStub(node.channel()).reportStream(acks);
+    in.onNext(ReadingBatch.newBuilder().setBatchId(1).addReadings(Reading.newBuilder().setDeviceId("ghost-8").setObservedAt(at(Instant.now()))).build());
+    in.onNext(ReadingBatch.newBuilder().setBatchId(-1).build());
+    in.onCompleted();
+    Eventually.await("the stream ends", Duration.ofSeconds(30), () -> acks.ended != null);
+    assertEquals(1, acks.items.size(), "the first batch's ack comes before the error");
+    assertEquals(1, acks.items.get(0).getBatchId());
+    Status status = Status.fromThrowable(acks.ended);
+    assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+    assertTrue(status.getDescription().startsWith("batch 18446744073709551615: readings: "), status.getDescription());
+  }
+
+  @Test
+  void aMessageOverTheInboundLimitIsRefusedByTheTransport() {
+    Status status = refused(() -> DeviceServiceGrpc.newBlockingStub(node.channel()).getDevice(
+        GetDeviceRequest.newBuilder().setDeviceId("x".repeat(5 * 1024 * 1024)).build())).getStatus();
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
+    assertNothingChanged();
   }
 }

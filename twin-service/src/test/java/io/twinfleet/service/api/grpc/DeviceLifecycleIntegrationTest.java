@@ -19,6 +19,7 @@ import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.StreamObserver;
 import io.twinfleet.persistence.testing.TestKeyspace;
 import io.twinfleet.protocol.v1.*;
+import io.twinfleet.service.Eventually;
 import io.twinfleet.service.NodeTestBase;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -62,6 +63,18 @@ class DeviceLifecycleIntegrationTest extends NodeTestBase {
   private static Timestamp now() {
     Instant t = Instant.now();
     return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+
+  /** Whether a watch actor of {@code deviceId} runs on the node (one answers an Identify). */
+  private static boolean watching(String deviceId) {
+    var watchers = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(node.system()).actorSelection("/system/watch-" + deviceId + "-*");
+    try {
+      Object answer = org.apache.pekko.pattern.Patterns.ask(watchers, new org.apache.pekko.actor.Identify(1), Duration.ofSeconds(2))
+          .toCompletableFuture().get(3, TimeUnit.SECONDS);
+      return answer instanceof org.apache.pekko.actor.ActorIdentity id && id.getActorRef().isPresent();
+    } catch (Exception noAnswer) {
+      return false; // a selection with a wildcard that matches nothing does not answer
+    }
   }
 
   private static Device get(String id) {
@@ -250,7 +263,9 @@ class DeviceLifecycleIntegrationTest extends NodeTestBase {
     Device changed = eventually(() -> watched.peek() == null ? null : drainLast(watched, first),
         d -> d != null && d.getStage() == Stage.DAY_30 && d.getBatteryPercent() == 80);
     assertEquals("2.0.1", changed.getFirmwareVersion());
+    assertTrue(watching("therm-1"), "the watch's actor, while the client watches");
     watchCall.cancel(null);
+    Eventually.await("the watch's actor stops when its client cancels", Duration.ofSeconds(10), () -> !watching("therm-1"));
 
     ListCustomerDevicesResponse listed = eventually(
         () -> devices().listCustomerDevices(ListCustomerDevicesRequest.newBuilder().setCustomerId("cust-a").build()),
