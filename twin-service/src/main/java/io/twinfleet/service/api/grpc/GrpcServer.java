@@ -39,6 +39,18 @@ public final class GrpcServer {
   private final Server server;
   private final HealthStatusManager health;
 
+  /**
+   * gRPC logs a stack trace (java.util.logging, WARNING) for every inbound message it cannot take,
+   * e.g. one over max-inbound-message-size: the client already gets its status, and a client could
+   * fill the log with them. Kept here so the setting is not collected with a weakly held logger.
+   */
+  private static final java.util.logging.Logger DEFRAME_FAILURES =
+      java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.grpc.netty.NettyServerStream");
+
+  static {
+    DEFRAME_FAILURES.setLevel(java.util.logging.Level.SEVERE);
+  }
+
   private GrpcServer(Server server, HealthStatusManager health) {
     this.server = server;
     this.health = health;
