@@ -230,7 +230,7 @@ final class ReadingStreams implements AutoCloseable {
         boolean again = r.getCode().equals("UNAVAILABLE") || r.getCode().equals("RESOURCE_EXHAUSTED");
         if (again && attempt < READING_ATTEMPTS) {
           stats.readingsResent.increment();
-          long wait = r.getRetryAfter().getSeconds() * 1_000_000_000L + r.getRetryAfter().getNanos();
+          long wait = com.google.protobuf.util.Durations.toNanos(r.getRetryAfter()); // not this package's Durations
           retries.add(new Retry(p.batch().getReadings(r.getIndex()), attempt + 1, System.nanoTime() + wait));
         } else {
           stats.error("reading", r.getCode(), r.getDeviceId() + ": " + r.getMessage());
