@@ -44,7 +44,7 @@ public final class ServiceNode {
       embedded.put("twinfleet.cassandra.apply-schema", true);
       overrides = ConfigFactory.parseMap(embedded).withFallback(overrides);
     }
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "twinfleet", TwinfleetConfig.load(overrides));
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), TwinfleetConfig.SYSTEM_NAME, TwinfleetConfig.load(overrides));
     if (cassandra != null) {
       EmbeddedCassandra node = cassandra.withoutShutdownHook();
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseActorSystemTerminate(), "stop-embedded-cassandra",

@@ -64,6 +64,7 @@ public final class TestNode implements AutoCloseable {
         twinfleet.security.jwt-secret = "%s"
         pekko.remote.artery.canonical.port = 0
         pekko.management.http.port = 0
+        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
         pekko.persistence.cassandra.events-by-tag.eventual-consistency-delay = 1s
         pekko.persistence.cassandra.events-by-tag.first-time-bucket = "%s"
         """.formatted(ks.keyspace(), ks.host(), ks.port(), SECRET, FIRST_TIME_BUCKET)));
