@@ -1,5 +1,6 @@
 package io.twinfleet.service;
 
+import com.datastax.oss.driver.api.core.uuid.Uuids;
 import io.twinfleet.service.device.Validation.InvalidField;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -44,8 +45,6 @@ public final class TagWatch {
 
   /** Offsets may lie this far ahead of this node's clock (another node's clock may be ahead). */
   private static final long MAX_AHEAD_MILLIS = 5 * 60_000;
-  /** 100 ns intervals from the UUID epoch (1582-10-15) to the Unix epoch. */
-  private static final long UUID_EPOCH_OFFSET = 0x01B21DD213814000L;
 
   /** {@code version} marks this watch's tokens, so a token of another watch is refused. */
   public TagWatch(ActorSystem<?> system, int slices, IntFunction<String> tagOf, String version) {
@@ -124,7 +123,7 @@ public final class TagWatch {
         } catch (IllegalArgumentException e) {
           throw new InvalidField("resume_token", "not a token this service issued");
         }
-        long millis = (uuid.timestamp() - UUID_EPOCH_OFFSET) / 10_000;
+        long millis = Uuids.unixTimestamp(uuid);
         if (millis < firstMillis || millis > System.currentTimeMillis() + MAX_AHEAD_MILLIS) {
           throw new InvalidField("resume_token", "not a token this service issued: it points at " + Instant.ofEpochMilli(millis)
               + ", before the journal's first time bucket or ahead of now");
