@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -15,11 +16,16 @@ final class Channels {
 
   private Channels() {}
 
-  /** {@code count} connections to {@code target}, each sending {@code token} with every call. */
-  static List<ManagedChannel> open(String target, int count, String token) {
-    InetSocketAddress address = address(target);
+  /**
+   * {@code count} connections, each sending {@code token} with every call; {@code targets} is one
+   * host:port or a comma-separated list of nodes, which the connections go to in turn (the first to
+   * the first node).
+   */
+  static List<ManagedChannel> open(String targets, int count, String token) {
+    List<InetSocketAddress> addresses = Arrays.stream(targets.split(",")).map(String::strip).map(Channels::address).toList();
     List<ManagedChannel> channels = new ArrayList<>();
     for (int i = 0; i < count; i++) {
+      InetSocketAddress address = addresses.get(i % addresses.size());
       channels.add(NettyChannelBuilder.forAddress(address.getHostString(), address.getPort())
           .usePlaintext()
           .maxInboundMessageSize(16 * 1024 * 1024)
@@ -53,8 +59,17 @@ final class Channels {
     return new InetSocketAddress(host, port);
   }
 
-  /** The load generator only ever talks to this machine: it must not flood anyone else's service. */
-  static void requireLoopback(String option, String hostPort) {
+  /**
+   * The load generator only ever talks to this machine: it must not flood anyone else's service.
+   * {@code hostPorts} is one host:port or a comma-separated list.
+   */
+  static void requireLoopback(String option, String hostPorts) {
+    for (String hostPort : hostPorts.split(",")) {
+      requireLoopbackAddress(option, hostPort.strip());
+    }
+  }
+
+  private static void requireLoopbackAddress(String option, String hostPort) {
     InetSocketAddress a = address(hostPort);
     try {
       if (!InetAddress.getByName(a.getHostString()).isLoopbackAddress()) {

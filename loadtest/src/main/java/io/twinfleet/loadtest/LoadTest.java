@@ -114,6 +114,24 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--json", defaultValue = "loadtest-result.json", description = "Where to write the JSON result (default: ${DEFAULT-VALUE}).")
   Path json;
 
+  /**
+   * Something done to the service while the fleet lives (see {@link Failover}): it happens {@link
+   * #after} that long into the run, and after the referee its outcome goes into the result and its
+   * findings into the verdict.
+   */
+  interface Incident {
+    Duration after();
+
+    void happen(Simulation sim, RunStats stats) throws Exception;
+
+    Map<String, Object> outcome(Simulation sim, RunStats stats, ManagedChannel channel) throws Exception;
+
+    List<Referee.Mismatch> mismatches();
+  }
+
+  /** Set by a scenario that runs this load test with an incident; null for a plain load test. */
+  Incident incident;
+
   private final PrintStream out = System.out;
 
   @Override
@@ -208,6 +226,10 @@ public final class LoadTest implements Callable<Integer> {
         verdict = verdict.with(alerts.mismatches());
         out.printf(Locale.ROOT, "Battery alerts: %d BATTERY_LOW for %d episodes below 20%%; %d of %d batteries that ran out forecast in time%n",
             alerts.lowAlerts(), alerts.lowEpisodes(), alerts.forecastInTime(), alerts.ranOut());
+        if (incident != null) {
+          result.put("incident", incident.outcome(sim, stats, channels.get(0)));
+          verdict = verdict.with(incident.mismatches());
+        }
         result.put("referee", verdictJson(verdict));
         result.put("truth", ordered("fleet_uptime", fleet.fleetUptime(time.nowMillis()), "readings_sent", fleet.readings()));
         result.put("errors", stats.errors());
@@ -268,7 +290,17 @@ public final class LoadTest implements Callable<Integer> {
           (now - start) / 1e9, length.toSeconds(), Durations.human(sim.time().simulated((now - start) / 1_000_000)), rate, acc - accepted0,
           Durations.human(sim.lagMillis()), stats.errorCount());
     })) {
-      Thread.sleep(length.toMillis());
+      if (incident == null || incident.after().compareTo(length) >= 0) {
+        Thread.sleep(length.toMillis());
+      } else {
+        Thread.sleep(incident.after().toMillis());
+        try {
+          incident.happen(sim, stats);
+        } catch (Exception e) {
+          throw new IllegalStateException("the incident failed: " + e.getMessage(), e);
+        }
+        Thread.sleep(Math.max(0, length.toMillis() - (System.nanoTime() - start) / 1_000_000));
+      }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     long accepted = stats.readingsAccepted.sum() - accepted0;

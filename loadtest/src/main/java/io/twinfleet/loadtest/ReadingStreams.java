@@ -14,6 +14,7 @@ import io.twinfleet.protocol.v1.TelemetryServiceGrpc;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -28,18 +29,21 @@ import java.util.concurrent.TimeUnit;
  * Readings on their way to the service over a few long-lived {@code ReportStream}s, one per
  * connection. Readings are batched per stream; at most {@code inFlight} batches per stream wait
  * for their ack, and a full window blocks the sender, which is how the service's backpressure
- * reaches the simulator. A stream that fails is reopened after a second and its unacknowledged
- * batches are sent again (readings are idempotent), so a restart of the service loses nothing. A
- * reading the service refused with UNAVAILABLE ("safe to resend": its twin did not answer in time)
- * goes out again with the next batch, and one refused with RESOURCE_EXHAUSTED (the node was full,
- * or the device over its rate) with the first batch after its retry_after, up to {@value
- * #READING_ATTEMPTS} times in all. One thread
+ * reaches the simulator. A stream that fails is reopened after a second on the next connection (to
+ * the next node, when the connections go to several) and its unacknowledged batches are sent again
+ * (readings are idempotent), so a restart of the service, or the death of a node, loses nothing. A
+ * reading the service refused with UNAVAILABLE ("safe to resend": its twin did not answer in time,
+ * say while its node is replaced) goes out again with the first batch after half a second, and one
+ * refused with RESOURCE_EXHAUSTED (the node was full, or the device over its rate) with the first
+ * batch after its retry_after, up to {@value #READING_ATTEMPTS} times in all: enough to ride out
+ * the half minute a cluster takes to replace a dead node. One thread
  * sends; acks arrive on gRPC's threads.
  */
 final class ReadingStreams implements AutoCloseable {
 
   private static final int MAX_ATTEMPTS = 5;
-  private static final int READING_ATTEMPTS = 3;
+  private static final int READING_ATTEMPTS = 10;
+  private static final long UNAVAILABLE_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final List<Lane> lanes = new ArrayList<>();
   private final int batchSize;
@@ -58,12 +62,13 @@ final class ReadingStreams implements AutoCloseable {
     this.batchSize = batchSize;
     this.stats = stats;
     this.time = time;
+    List<TelemetryServiceGrpc.TelemetryServiceStub> stubs = new ArrayList<>();
     for (ManagedChannel c : channels) {
       TelemetryServiceGrpc.TelemetryServiceStub stub = TelemetryServiceGrpc.newStub(c);
-      if (headers != null) {
-        stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
-      }
-      lanes.add(new Lane(stub, inFlight));
+      stubs.add(headers == null ? stub : stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)));
+    }
+    for (int i = 0; i < stubs.size(); i++) {
+      lanes.add(new Lane(stubs, i, inFlight));
     }
   }
 
@@ -141,9 +146,13 @@ final class ReadingStreams implements AutoCloseable {
 
   private record Retry(Reading reading, int attempt, long notBeforeNanos) {}
 
-  /** One ReportStream: its open call, its window and the batches it still owes acks for. */
+  /**
+   * One ReportStream: its open call, its window and the batches it still owes acks for. It starts
+   * on its own connection and moves to the next one each time its stream fails.
+   */
   private final class Lane {
-    final TelemetryServiceGrpc.TelemetryServiceStub stub;
+    final List<TelemetryServiceGrpc.TelemetryServiceStub> stubs;
+    int connection;
     final Semaphore window;
     final int inFlight;
     final ConcurrentSkipListMap<Long, Pending> unacked = new ConcurrentSkipListMap<>();
@@ -155,8 +164,9 @@ final class ReadingStreams implements AutoCloseable {
     int failures;
     boolean closed;
 
-    Lane(TelemetryServiceGrpc.TelemetryServiceStub stub, int inFlight) {
-      this.stub = stub;
+    Lane(List<TelemetryServiceGrpc.TelemetryServiceStub> stubs, int connection, int inFlight) {
+      this.stubs = stubs;
+      this.connection = connection;
       this.inFlight = inFlight;
       this.window = new Semaphore(inFlight);
     }
@@ -201,7 +211,7 @@ final class ReadingStreams implements AutoCloseable {
         public void onCompleted() {}
       };
       current = responses;
-      out = stub.reportStream(responses);
+      out = stubs.get(connection).reportStream(responses);
       for (Pending p : unacked.values()) {
         out.onNext(p.batch());
       }
@@ -225,12 +235,21 @@ final class ReadingStreams implements AutoCloseable {
         stats.delivered(r.getDeviceId(), now - Timestamps.toMillis(r.getObservedAt()));
       }
       stats.readingsAccepted.add(ack.getAccepted());
+      if (stats.watching()) {
+        BitSet refused = new BitSet();
+        ack.getRejectionsList().forEach(r -> refused.set(r.getIndex()));
+        long at = System.nanoTime();
+        for (int i = refused.nextClearBit(0); i < p.batch().getReadingsCount(); i = refused.nextClearBit(i + 1)) {
+          stats.accepted(p.batch().getReadings(i).getDeviceId(), at);
+        }
+      }
       for (Rejection r : ack.getRejectionsList()) {
         int attempt = p.attempts()[r.getIndex()];
         boolean again = r.getCode().equals("UNAVAILABLE") || r.getCode().equals("RESOURCE_EXHAUSTED");
         if (again && attempt < READING_ATTEMPTS) {
           stats.readingsResent.increment();
-          long wait = com.google.protobuf.util.Durations.toNanos(r.getRetryAfter()); // not this package's Durations
+          long wait = r.getCode().equals("UNAVAILABLE") ? UNAVAILABLE_PAUSE_NANOS
+              : com.google.protobuf.util.Durations.toNanos(r.getRetryAfter()); // not this package's Durations
           retries.add(new Retry(p.batch().getReadings(r.getIndex()), attempt + 1, System.nanoTime() + wait));
         } else {
           stats.error("reading", r.getCode(), r.getDeviceId() + ": " + r.getMessage());
@@ -247,6 +266,7 @@ final class ReadingStreams implements AutoCloseable {
         stats.error("ReportStream", status.getCode().name(), status.getDescription());
         out = null;
         current = null;
+        connection = (connection + 1) % stubs.size();
         if (++failures >= MAX_ATTEMPTS) {
           // give up on what is pending rather than block the simulation for ever
           int lost = 0;

@@ -121,6 +121,22 @@ final class Referee {
 
     /** How many of device {@code i}'s readings took longer than its heartbeat interval. */
     int late(int i);
+
+    /**
+     * How much newer than its stored sighting the service may have seen device {@code i} before it
+     * lost its memory (its twin's node was killed): an episode open then starts up to that much later.
+     */
+    default long forgotten(int i) {
+      return 0;
+    }
+
+    /**
+     * Whether device {@code i}'s twin lost its memory and has had no reading of it accepted since:
+     * its battery, held in memory between checkpoints, may then be an older one.
+     */
+    default boolean unheardSinceForgetting(int i) {
+      return false;
+    }
   }
 
   /**
@@ -330,7 +346,7 @@ final class Referee {
       long delivery = deliveries.longest(i);
       long ends = (t - asked) + fleet.decommissionLatency(i);
       long silences = fleet.drops(i) + deliveries.late(i) + 1L;
-      long allowed = silences * delivery + ends;
+      long allowed = silences * delivery + ends + deliveries.forgotten(i);
       if (Math.abs(offline - trueOffline) > allowed) {
         out.add(new Mismatch(id, "uptime_since_activation.offline",
             Duration.ofMillis(trueOffline) + " ± " + Duration.ofMillis(allowed) + " (" + silences + " silences)",
@@ -350,7 +366,9 @@ final class Referee {
       uptime.allowedLife.addAndGet(delivery + ends);
     }
     if (reported && fleet.modelOf(i).hasBattery()) {
-      check(out, id, "battery_percent", fleet.batteryPercent(i), d.hasBatteryPercent() ? d.getBatteryPercent() : null);
+      if (!deliveries.unheardSinceForgetting(i)) {
+        check(out, id, "battery_percent", fleet.batteryPercent(i), d.hasBatteryPercent() ? d.getBatteryPercent() : null);
+      }
     } else if (d.hasBatteryPercent()) {
       out.add(new Mismatch(id, "battery_percent", "none", String.valueOf(d.getBatteryPercent())));
     }

@@ -1,6 +1,7 @@
 package io.twinfleet.loadtest;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import io.twinfleet.loadtest.sim.Fleet;
@@ -45,6 +46,49 @@ public final class RunStats implements Referee.Deliveries {
     this.fleet = fleet;
     this.deviceDelivery = new AtomicIntegerArray(fleet == null ? 0 : fleet.size());
     this.lateReadings = new AtomicIntegerArray(fleet == null ? 0 : fleet.size());
+  }
+
+  private final Map<Integer, Long> forgotten = new ConcurrentHashMap<>();
+
+  /** Device {@code i}'s twin lost what only its memory held, up to {@code millis} (simulated) of sightings. */
+  void forgot(int i, long millis) {
+    forgotten.merge(i, millis, Math::max);
+  }
+
+  @Override
+  public long forgotten(int i) {
+    return forgotten.getOrDefault(i, 0L);
+  }
+
+  @Override
+  public boolean unheardSinceForgetting(int i) {
+    return forgotten.containsKey(i) && !firstAccepted.containsKey(fleet.deviceId(i));
+  }
+
+  private volatile Set<String> watched;
+  private final Map<String, Long> firstAccepted = new ConcurrentHashMap<>();
+
+  /** From now on, note when each of {@code devices} first has a reading accepted (see {@link #firstAccepted}). */
+  void watchAcceptance(Set<String> devices) {
+    firstAccepted.clear();
+    watched = Set.copyOf(devices);
+  }
+
+  boolean watching() {
+    return watched != null;
+  }
+
+  /** A reading of {@code deviceId} was accepted at {@code nanos} (System.nanoTime). */
+  void accepted(String deviceId, long nanos) {
+    Set<String> w = watched;
+    if (w != null && w.contains(deviceId)) {
+      firstAccepted.putIfAbsent(deviceId, nanos);
+    }
+  }
+
+  /** The watched devices that have had a reading accepted since {@link #watchAcceptance}, with when (System.nanoTime). */
+  Map<String, Long> firstAccepted() {
+    return Map.copyOf(firstAccepted);
   }
 
   /** A reading of {@code deviceId} was acknowledged {@code delayMillis} (simulated) after its stamp. */

@@ -21,14 +21,18 @@ import io.twinfleet.protocol.v1.Reading;
 import io.twinfleet.protocol.v1.RegisterDeviceRequest;
 import io.twinfleet.protocol.v1.ReportedFault;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -60,6 +64,9 @@ final class Simulation implements AutoCloseable {
   private final ConcurrentLinkedQueue<long[]> claims = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<long[]> retirements = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<long[]> decommissions = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Silencing> silencings = new ConcurrentLinkedQueue<>();
+
+  private record Silencing(List<Integer> candidates, int count, CompletableFuture<List<Integer>> done) {}
   private final AtomicLong decommissionsPending = new AtomicLong();
   private final ScheduledExecutorService background = Executors.newScheduledThreadPool(2, r -> {
     Thread t = new Thread(r, "simulation-background");
@@ -250,6 +257,21 @@ final class Simulation implements AutoCloseable {
   }
 
   /**
+   * Up to {@code count} of {@code candidates} that are on line fall silent for good at their next
+   * heartbeat (see {@link Fleet#silence}); returns the ones that will, once the simulation thread
+   * has told them.
+   */
+  List<Integer> silence(List<Integer> candidates, int count) throws InterruptedException {
+    Silencing s = new Silencing(candidates, count, new CompletableFuture<>());
+    silencings.add(s);
+    try {
+      return s.done().get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("the simulation did not take the silencing", e);
+    }
+  }
+
+  /**
    * How far the simulation runs behind the service clock, in simulated milliseconds; it also grows
    * while a step waits for the service.
    */
@@ -284,6 +306,16 @@ final class Simulation implements AutoCloseable {
         }
         for (long[] d; (d = decommissions.poll()) != null; ) {
           fleet.decommissioned((int) d[0], d[1], d[2]);
+        }
+        for (Silencing s; (s = silencings.poll()) != null; ) {
+          List<Integer> silenced = new ArrayList<>();
+          for (Iterator<Integer> it = s.candidates().iterator(); it.hasNext() && silenced.size() < s.count(); ) {
+            int i = it.next();
+            if (fleet.silence(i)) {
+              silenced.add(i);
+            }
+          }
+          s.done().complete(silenced);
         }
         // A little behind the service clock, so no reading is ever stamped ahead of it.
         wheel.advance(now - time.simulated(SAFETY_REAL_MILLIS), this::wake);

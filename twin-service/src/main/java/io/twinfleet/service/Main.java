@@ -23,12 +23,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** The {@code twinfleet} command line: {@code serve}, {@code cassandra} and {@code token}. */
+/** The {@code twinfleet} command line: {@code serve}, {@code cassandra}, {@code schema} and {@code token}. */
 @Command(
     name = "twinfleet",
     mixinStandardHelpOptions = true,
     description = "Digital twins for fleets of connected devices, and their customers' journeys.",
-    subcommands = {Main.Serve.class, Main.Cassandra.class, Main.Token.class})
+    subcommands = {Main.Serve.class, Main.Cassandra.class, Main.Schema.class, Main.Token.class})
 public final class Main implements Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -128,6 +128,38 @@ public final class Main implements Runnable {
         Thread.currentThread().join();
       }
       return 0;
+    }
+  }
+
+  @Command(name = "schema", mixinStandardHelpOptions = true,
+      description = {"Creates the keyspace unless it exists (NetworkTopologyStrategy, the given replicas in the configured datacenter)"
+          + " and applies the schema; every statement is IF NOT EXISTS, so running it again is harmless. Production and Kubernetes Jobs;"
+          + " exits 1 when Cassandra cannot be reached, for the caller to retry."})
+  static final class Schema implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--replication-factor", required = true, paramLabel = "N", description = "Replicas in the datacenter (1..9; 3 in production).")
+    int replicas;
+
+    @Mixin
+    NodeOptions options = new NodeOptions();
+
+    @Override
+    public Integer call() {
+      if (replicas < 1 || replicas > 9) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--replication-factor: " + replicas + " is out of range 1..9");
+      }
+      Config config = TwinfleetConfig.load(options.overrides());
+      try {
+        String replication = TwinfleetService.applySchema(config, replicas);
+        System.out.printf("Schema applied to keyspace %s (replication %s).%n", config.getString("twinfleet.cassandra.keyspace"), replication);
+        return 0;
+      } catch (RuntimeException e) {
+        log.error("Schema not applied: {}", e.toString());
+        return 1;
+      }
     }
   }
 

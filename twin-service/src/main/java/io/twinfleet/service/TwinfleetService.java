@@ -95,6 +95,7 @@ public final class TwinfleetService {
         .underlying()
         .toCompletableFuture()
         .get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    StorageHealth.get(system).start(system, session);
     ServiceClock clock = clock(new ClockOriginStore(session, keyspace), speed);
     CustomerDevicesRepository customerDevices = new CustomerDevicesRepository(session, keyspace);
     StageMilestonesRepository milestones = new StageMilestonesRepository(session, keyspace);
@@ -158,16 +159,36 @@ public final class TwinfleetService {
 
   /** Development and tests: create the keyspace (one replica) and apply the .cql files. */
   private static void applySchema(Config config, String keyspace) {
+    try (CqlSession session = schemaSession(config)) {
+      CassandraSchema.createKeyspace(session, keyspace);
+      CassandraSchema.apply(session, keyspace);
+    }
+    log.info("Schema applied to keyspace {}", keyspace);
+  }
+
+  /**
+   * Production ({@code twinfleet schema}): create the keyspace with {@code replicas} replicas in the
+   * configured datacenter unless it exists, then apply the .cql files. Returns the keyspace's
+   * replication as Cassandra reports it.
+   */
+  public static String applySchema(Config config, int replicas) {
+    String keyspace = CassandraSchema.requireValidKeyspace(config.getString("twinfleet.cassandra.keyspace"));
+    String datacenter = config.getString("datastax-java-driver.basic.load-balancing-policy.local-datacenter");
+    try (CqlSession session = schemaSession(config)) {
+      String replication = CassandraSchema.createKeyspace(session, keyspace, datacenter, replicas);
+      CassandraSchema.apply(session, keyspace);
+      return replication;
+    }
+  }
+
+  /** A session of its own for schema changes, on the node's contact points and datacenter. */
+  private static CqlSession schemaSession(Config config) {
     // The contact points replace the driver file's, rather than adding to them.
     DriverConfigLoader driverConfig = DriverConfigLoader.programmaticBuilder()
         .withStringList(DefaultDriverOption.CONTACT_POINTS, config.getStringList("datastax-java-driver.basic.contact-points"))
         .withString(DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER,
             config.getString("datastax-java-driver.basic.load-balancing-policy.local-datacenter"))
         .build();
-    try (CqlSession session = CqlSession.builder().withConfigLoader(driverConfig).build()) {
-      CassandraSchema.createKeyspace(session, keyspace);
-      CassandraSchema.apply(session, keyspace);
-    }
-    log.info("Schema applied to keyspace {}", keyspace);
+    return CqlSession.builder().withConfigLoader(driverConfig).build();
   }
 }

@@ -56,6 +56,11 @@ public final class TestNode implements AutoCloseable {
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HH:mm").withZone(ZoneOffset.UTC).format(Instant.now().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.HOURS));
 
   public static TestNode start(TestKeyspace ks, String extraConfig) throws Exception {
+    return start(ks.host(), ks.port(), ks.keyspace(), extraConfig);
+  }
+
+  /** A node on {@code keyspace} (with the schema applied) of the Cassandra node at {@code host:port}. */
+  public static TestNode start(String host, int port, String keyspace, String extraConfig) throws Exception {
     Config overrides = ConfigFactory.parseString(extraConfig).withFallback(ConfigFactory.parseString("""
         twinfleet.cassandra.keyspace = "%s"
         twinfleet.cassandra.contact-points = "%s:%d"
@@ -67,7 +72,7 @@ public final class TestNode implements AutoCloseable {
         pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
         pekko.persistence.cassandra.events-by-tag.eventual-consistency-delay = 1s
         pekko.persistence.cassandra.events-by-tag.first-time-bucket = "%s"
-        """.formatted(ks.keyspace(), ks.host(), ks.port(), SECRET, FIRST_TIME_BUCKET)));
+        """.formatted(keyspace, host, port, SECRET, FIRST_TIME_BUCKET)));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "twinfleet", TwinfleetConfig.load(overrides));
     try {
       return new TestNode(system, TwinfleetService.start(system, Path.of("target")));

@@ -7,6 +7,7 @@ import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -65,6 +66,8 @@ public final class Fleet {
   private final long[] due;
   private final long[] nextDropAt;
   private final long[] offlineUntil;
+  /** Devices told to fall silent for good at their next heartbeat (a failure test's witnesses); null until one is. */
+  private BitSet silenced;
   private final float[] battery;
   private final float[] drainPerDay;
   private final float[] rechargeAt;
@@ -267,6 +270,22 @@ public final class Fleet {
     return due[i];
   }
 
+  /**
+   * Device {@code i}, on line, sends nothing from its next heartbeat on and never comes back: the
+   * truth then has it off line from its last report plus its offline-after. False if it is not on line.
+   */
+  public boolean silence(int i) {
+    if (state[i] != ONLINE) {
+      return false;
+    }
+    if (silenced == null) {
+      silenced = new BitSet(size);
+    }
+    silenced.set(i);
+    nextDropAt[i] = Long.MIN_VALUE;
+    return true;
+  }
+
   /** When the device next wants to be stepped, or {@link #NEVER}. */
   public long due(int i) {
     return due[i];
@@ -303,7 +322,7 @@ public final class Fleet {
         }
         if (!frozen && nextDropAt[i] <= t) {
           state[i] = OFFLINE;
-          offlineUntil[i] = t + exponential(i, profile.dropLength());
+          offlineUntil[i] = silenced != null && silenced.get(i) ? NEVER : t + exponential(i, profile.dropLength());
           due[i] = offlineUntil[i];
           return Step.NOTHING;
         }

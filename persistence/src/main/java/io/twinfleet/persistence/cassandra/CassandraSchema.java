@@ -54,6 +54,26 @@ public final class CassandraSchema {
         awaitSchemaAgreement(session);
     }
 
+    /**
+     * Creates the keyspace with NetworkTopologyStrategy and {@code replicas} replicas in {@code
+     * datacenter} if it does not exist, and returns its replication as Cassandra then reports it
+     * (an existing keyspace keeps its own).
+     */
+    public static String createKeyspace(CqlSession session, String keyspace, String datacenter, int replicas) {
+        requireValidKeyspace(keyspace);
+        if (!datacenter.matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw new IllegalArgumentException("datacenter '" + datacenter + "' is not a datacenter name (letters, digits, _ . -)");
+        }
+        if (replicas < 1 || replicas > 9) {
+            throw new IllegalArgumentException("replication factor " + replicas + " is out of range 1..9");
+        }
+        session.execute("CREATE KEYSPACE IF NOT EXISTS " + keyspace
+                + " WITH replication = {'class': 'NetworkTopologyStrategy', '" + datacenter + "': " + replicas + "}");
+        awaitSchemaAgreement(session);
+        return String.valueOf(session.execute(SimpleStatement.newInstance(
+                "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?", keyspace)).one().getObject("replication"));
+    }
+
     /** Runs every statement of every schema file, in order, inside the (existing) keyspace. */
     public static void apply(CqlSession session, String keyspace) {
         requireValidKeyspace(keyspace);

@@ -2,6 +2,7 @@ package io.twinfleet.service.device;
 
 import io.twinfleet.service.CborSerializable;
 import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.StorageHealth;
 import io.twinfleet.service.Watchers;
 import io.twinfleet.service.device.DeviceState.Registered;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -94,6 +96,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   /** Store what time has established (offline, milestones); sent by timers and after recovery. */
   public record Reconcile() implements Command {}
+
+  /** Sent by the twin's own timer: passivate if nothing has been heard for the passivation time. */
+  record IdleCheck() implements Command {}
 
   /** Sharding's stop message: checkpoint live telemetry, then stop. */
   public record Stop() implements Command {}
@@ -227,17 +232,35 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   // ---- wiring ---------------------------------------------------------------------------------
 
-  /** Starts sharding for twins on this node; returns the region to send envelopes to. */
+  /**
+   * Starts sharding for twins on this node; returns the region to send envelopes to. Twins are
+   * remembered: sharding records which are awake, and when a node dies or hands its shards off,
+   * starts them again elsewhere, so their timers (offline, milestones, alerts) go on. Sharding's
+   * automatic passivation is off for remembered entities; a twin passivates itself after {@code
+   * twinfleet.device.passivate-after} without a message.
+   */
   public static ActorRef<ShardingEnvelope<Command>> init(ActorSystem<?> system, DeviceSettings settings, ServiceClock clock) {
+    Duration passivateAfter = system.settings().config().getDuration("twinfleet.device.passivate-after");
+    boolean remember = system.settings().config().getBoolean("twinfleet.device.remember-twins");
     return ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, clock, ctx.getShard()))
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, clock, ctx.getShard(), passivateAfter))
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember))
             .withStopMessage(new Stop()));
   }
 
   /** {@code shard} may be null outside sharding (tests); the twin then never asks to passivate. */
   public static Behavior<Command> create(
       String deviceId, DeviceSettings settings, ServiceClock clock, ActorRef<ClusterSharding.ShardCommand> shard) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new DeviceTwin(deviceId, settings, clock, ctx, timers, shard)));
+    return create(deviceId, settings, clock, shard, Duration.ofMinutes(30));
+  }
+
+  /** A twin that asks {@code shard} to passivate it after {@code passivateAfter} (real time) without a message. */
+  public static Behavior<Command> create(
+      String deviceId, DeviceSettings settings, ServiceClock clock, ActorRef<ClusterSharding.ShardCommand> shard, Duration passivateAfter) {
+    if (passivateAfter.isNegative() || passivateAfter.isZero()) {
+      throw new IllegalArgumentException("twinfleet.device.passivate-after must be positive, not " + passivateAfter);
+    }
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new DeviceTwin(deviceId, settings, clock, ctx, timers, shard, passivateAfter)));
   }
 
   /** Asks the twin of {@code deviceId} to store what time has established, waking it if it sleeps. */
@@ -320,6 +343,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   private static final String OFFLINE_TIMER = "offline";
   private static final String MILESTONE_TIMER = "milestone";
   private static final String ALERT_TIMER = "alert";
+  private static final String IDLE_TIMER = "idle";
+  private static final String STORAGE_TIMER = "storage";
+  private static final Duration STORAGE_RETRY = Duration.ofSeconds(5);
   private static final Duration MAX_TIMER = Duration.ofDays(7);
   private static final Duration MIN_RECHECK = Duration.ofSeconds(5);
 
@@ -334,6 +360,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   private final ReadingRateLimit.Allowance allowance = new ReadingRateLimit.Allowance();
   private Set<ActorRef<ViewSubscriber>> watchers; // null while nobody watches: most twins never are
   private Instant alertTimerAt; // when the alert timer fires; null when it is not armed
+  private final long passivateAfterNanos;
+  private final StorageHealth storage;
+  private long lastHeardNanos = System.nanoTime(); // the last message from outside (timers aside)
 
   private DeviceTwin(
       String deviceId,
@@ -341,7 +370,8 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       ServiceClock clock,
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      ActorRef<ClusterSharding.ShardCommand> shard) {
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Duration passivateAfter) {
     super(PersistenceId.of(ENTITY_KEY.name(), deviceId));
     this.deviceId = deviceId;
     this.settings = settings;
@@ -350,6 +380,11 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     this.timers = timers;
     this.shard = shard;
     this.tags = tagSets(deviceId, settings.projectionTags());
+    this.passivateAfterNanos = passivateAfter.toNanos();
+    this.storage = StorageHealth.get(context.getSystem());
+    if (shard != null) {
+      timers.startSingleTimer(IDLE_TIMER, new IdleCheck(), passivateAfter);
+    }
   }
 
   @Override
@@ -431,7 +466,23 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   }
 
   private ReplyEffect<Event, DeviceState> onCommand(DeviceState state, Command command) {
+    if (command instanceof IdleCheck) {
+      return onIdleCheck();
+    }
+    if (!(command instanceof Reconcile || command instanceof WatcherGone || command instanceof Stop)) {
+      lastHeardNanos = System.nanoTime(); // one clock read per message; the idle timer is never restarted per message
+    }
     return state instanceof Registered s ? onCommand(s, command) : onCommandForUnknown(command);
+  }
+
+  /** Passivate after the passivation time without a message; otherwise look again when it would be up. */
+  private ReplyEffect<Event, DeviceState> onIdleCheck() {
+    long quiet = System.nanoTime() - lastHeardNanos;
+    if (quiet >= passivateAfterNanos) {
+      return passivateNoReply();
+    }
+    timers.startSingleTimer(IDLE_TIMER, new IdleCheck(), Duration.ofNanos(passivateAfterNanos - quiet));
+    return Effect().noReply();
   }
 
   private ReplyEffect<Event, DeviceState> onCommand(Registered s, Command command) {
@@ -470,6 +521,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   // ---- command handlers -----------------------------------------------------------------------
 
   private ReplyEffect<Event, DeviceState> onFirstRegister(Register c) {
+    if (storage.down()) {
+      return unavailable(c.replyTo());
+    }
     DeviceRegistered e = new DeviceRegistered(c.model(), c.serial(), heartbeatOf(c), c.firmwareVersion(), clock.instant());
     return Effect().persist(e).thenReply(c.replyTo(), s -> new Accepted(view((Registered) s)));
   }
@@ -528,7 +582,6 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     if (stage != Stage.END_OF_LIFE) {
       events.add(new StageChanged(stage, Stage.END_OF_LIFE, now));
     }
-    timers.cancelAll();
     return persistAndReply(withAlerts(s, events, now), c.replyTo());
   }
 
@@ -553,6 +606,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     }
     TouchpointRecorded e = new TouchpointRecorded(c.touchpointId(), c.kind(), c.note(), happenedAt, now);
     Touchpoint recorded = Touchpoint.of(e);
+    if (storage.down()) {
+      return unavailable(c.replyTo());
+    }
     return Effect().persist(withRisk(s, List.of(e), now)).thenRun(this::afterPersist).thenReply(c.replyTo(), st -> new TouchpointAnswer(recorded));
   }
 
@@ -569,7 +625,16 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
           rateLimited(deviceId, settings.readingRateLimit(), real), real));
     }
     List<Event> events = TelemetryRules.onReading(s, live, c.reading(), now, settings);
+    if (storage.down() && !events.isEmpty()) {
+      return Effect().reply(c.replyTo(), new ReportOutcome(c.batchKey(), c.index(), ErrorCode.UNAVAILABLE, storage.refusal()));
+    }
     live.record(c.reading(), now, settings.alerts().batteryForecastSamples());
+    if (storage.down()) {
+      // Changes nothing worth storing: memory has it, as for any heartbeat; alerts and the
+      // checkpoint it may bring wait for the next report after Cassandra is back.
+      notifyWatchers(s);
+      return Effect().reply(c.replyTo(), new ReportOutcome(c.batchKey(), c.index(), null, null));
+    }
     events = events.isEmpty() ? AlertRules.onPlainReport(s, live, now, settings) : withAlerts(s, events, now);
     ReportOutcome accepted = new ReportOutcome(c.batchKey(), c.index(), null, null);
     if (events.isEmpty() && !TelemetryRules.checkpointDue(s, live, now, settings)) {
@@ -600,11 +665,15 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
       armTimers(s);
       return Effect().noReply();
     }
+    if (storage.down()) {
+      timers.startSingleTimer(STORAGE_TIMER, new Reconcile(), STORAGE_RETRY); // what time established is stored later, at its time
+      return Effect().noReply();
+    }
     return Effect().persist(events).thenRun(this::afterPersist).thenNoReply();
   }
 
   private ReplyEffect<Event, DeviceState> onStop(Registered s, Stop c) {
-    if (!s.retired() && (live.differsFrom(s) || TelemetryRules.sightingToMark(s, live))) {
+    if (!s.retired() && !storage.down() && (live.differsFrom(s) || TelemetryRules.sightingToMark(s, live))) {
       Instant now = clock.instant();
       return Effect().persist(new TelemetryCheckpointed(live.lastSeen, live.batteryPercent, true, live.packedTrend(), now)).thenStop().thenNoReply();
     }
@@ -625,6 +694,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   // ---- helpers --------------------------------------------------------------------------------
 
   private ReplyEffect<Event, DeviceState> persistAndReply(List<Event> events, ActorRef<Reply> replyTo) {
+    if (storage.down()) {
+      return unavailable(replyTo);
+    }
     return Effect().persist(events).thenRun(this::afterPersist).thenReply(replyTo, s -> new Accepted(view((Registered) s)));
   }
 
@@ -683,6 +755,9 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     Alert changed = resolve ? alert.resolvedByHand(note, now) : alert.acknowledged(note, now);
     AlertSubject device = AlertRules.subjectOf(s);
     Event e = resolve ? new AlertResolved(changed, device, now) : new AlertAcknowledged(changed, device, now);
+    if (storage.down()) {
+      return unavailable(replyTo);
+    }
     return Effect().persist(e).thenRun(this::afterPersist)
         .thenReply(replyTo, st -> new AlertAnswer(changed, device, true, lastSequenceNumber(context)));
   }
@@ -706,7 +781,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   /** At most one offline and one milestone timer; they are armed after events, never per report. */
   private void armTimers(Registered s) {
     if (s.retired()) {
-      timers.cancelAll();
+      cancelTimeTimers();
       return;
     }
     Instant now = clock.instant();
@@ -745,6 +820,14 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     }
   }
 
+  /** Cancels the timers of what time establishes (a retired twin has none); the idle timer goes on. */
+  private void cancelTimeTimers() {
+    timers.cancel(OFFLINE_TIMER);
+    timers.cancel(MILESTONE_TIMER);
+    timers.cancel(ALERT_TIMER);
+    alertTimerAt = null;
+  }
+
   /** A timer's delay at most {@link #MAX_TIMER}: what lies further ahead is looked at again by then. */
   private static Duration capped(Duration delay) {
     return delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay;
@@ -764,6 +847,11 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   private Duration heartbeatOf(Register c) {
     return Objects.requireNonNullElse(c.heartbeatInterval(), settings.defaultHeartbeatInterval());
+  }
+
+  /** Cassandra does not answer: refused at once, nothing changed (see {@link StorageHealth}). */
+  private ReplyEffect<Event, DeviceState> unavailable(ActorRef<Reply> replyTo) {
+    return Effect().reply(replyTo, new Rejected(ErrorCode.UNAVAILABLE, storage.refusal()));
   }
 
   private ReplyEffect<Event, DeviceState> notFound(ActorRef<Reply> replyTo) {

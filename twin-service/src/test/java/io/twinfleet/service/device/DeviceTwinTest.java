@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.twinfleet.service.MutableClock;
 import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.StorageHealth;
 import io.twinfleet.service.device.DeviceTwin.*;
 import io.twinfleet.service.quality.Uptime;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.junit.jupiter.api.AfterAll;
@@ -353,6 +355,65 @@ class DeviceTwinTest {
     DeviceView after = view();
     assertEquals(t, after.lastSeen(), "the graceful checkpoint stored the last sighting");
     assertEquals(89, after.batteryPercent());
+  }
+
+  @Test
+  void aTwinAsksToBePassivatedOnlyAfterThePassivationTimeWithoutAMessage() {
+    registerAndClaim();
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    Duration after = Duration.ofMillis(600);
+    var live = testKit.spawn(DeviceTwin.create("dev-1", SETTINGS, ServiceClock.accelerated(clock, 1), shard.getRef(), after));
+    TestProbe<ReportListener> outcomes = testKit.createTestProbe();
+    // Messages every 200 ms for 1.2 s keep it awake, though its first idle check falls due meanwhile.
+    long lastMessage = 0;
+    for (int i = 0; i < 6; i++) {
+      lastMessage = System.nanoTime();
+      live.tell(new Report(heartbeat(), 1, i, outcomes.getRef()));
+      assertNull(((ReportOutcome) outcomes.receiveMessage()).error());
+      shard.expectNoMessage(Duration.ofMillis(200));
+    }
+    // Then silence: it asks its shard to passivate it, once the time has passed since the last message.
+    ClusterSharding.Passivate<?> asked = (ClusterSharding.Passivate<?>) shard.expectMessageClass(ClusterSharding.Passivate.class, Duration.ofSeconds(3));
+    assertEquals(live, asked.entity());
+    assertTrue(System.nanoTime() - lastMessage >= after.toNanos(), "not before the passivation time");
+    live.tell(new Stop()); // what the shard then sends: it checkpoints and stops
+    outcomes.expectTerminated(live);
+  }
+
+  @Test
+  void whileCassandraDoesNotAnswerWhatWouldBeStoredIsRefusedAtOnceAndReadsAndHeartbeatsGoOn() {
+    registerAndClaim();
+    report(heartbeat()); // activated, on line
+    DeviceState before = twin.getState();
+    StorageHealth storage = StorageHealth.get(testKit.system());
+    storage.down("test");
+    try {
+      clock.advance(Duration.ofMinutes(1));
+      Reported upgrade = report(new Reading("dev-1", clock.instant(), null, "2.0.0", null, null));
+      assertEquals(ErrorCode.UNAVAILABLE, upgrade.reply().error(), "a reading that changes something is refused");
+      assertTrue(upgrade.reply().message().contains("nothing was changed"), upgrade.reply().message());
+      assertTrue(upgrade.hasNoEvents());
+      assertEquals(before, twin.getState(), "the stored state is unchanged");
+
+      var move = twin.<Reply>runCommand(r -> new Claim("cust-1", "site-2", r));
+      assertEquals(ErrorCode.UNAVAILABLE, ((Rejected) move.reply()).code());
+      assertTrue(move.hasNoEvents());
+      var touchpoint = twin.<Reply>runCommand(r -> new RecordTouchpoint("t-1", TouchpointKind.ONBOARDING_CALL, "hello", clock.instant(), r));
+      assertEquals(ErrorCode.UNAVAILABLE, ((Rejected) touchpoint.reply()).code());
+
+      Instant seen = clock.instant();
+      Reported beat = report(heartbeat());
+      assertNull(beat.reply().error(), "a plain heartbeat is accepted: memory holds it, as always");
+      assertTrue(beat.hasNoEvents());
+      DeviceView v = view();
+      assertEquals(seen, v.lastSeen(), "and reads answer from memory");
+      assertEquals("1.0.0", v.firmwareVersion());
+    } finally {
+      storage.up();
+    }
+    Reported upgrade = report(new Reading("dev-1", clock.instant(), null, "2.0.0", null, null));
+    assertNull(upgrade.reply().error(), "accepted again once Cassandra answers");
+    assertEquals("2.0.0", view().firmwareVersion());
   }
 
   /** Activates the device in another incarnation of its twin, which then stops gracefully; returns the sighting. */

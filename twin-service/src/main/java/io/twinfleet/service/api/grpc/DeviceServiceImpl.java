@@ -67,7 +67,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
           ? Validation.heartbeat("heartbeat_interval", ProtoMapping.duration("heartbeat_interval", req.getHeartbeatInterval()))
           : deviceSettings.defaultHeartbeatInterval();
       String firmware = req.getFirmwareVersion().isEmpty() ? null : Validation.text("firmware_version", req.getFirmwareVersion());
-      reply(ask(id, replyTo -> new DeviceTwin.Register(model, serial, heartbeat, firmware, replyTo)), out);
+      reply(twins.askToStore(id, replyTo -> new DeviceTwin.Register(model, serial, heartbeat, firmware, replyTo)), out);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -79,7 +79,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       String id = Validation.id("device_id", req.getDeviceId());
       String customer = Validation.id("customer_id", req.getCustomerId());
       String site = Validation.id("site_id", req.getSiteId());
-      reply(ask(id, replyTo -> new DeviceTwin.Claim(customer, site, replyTo)), out);
+      reply(twins.askToStore(id, replyTo -> new DeviceTwin.Claim(customer, site, replyTo)), out);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }
@@ -101,7 +101,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
     try {
       String id = Validation.id("device_id", req.getDeviceId());
       var reason = ProtoMapping.reason("reason", req.getReason());
-      reply(ask(id, replyTo -> new DeviceTwin.Decommission(reason, replyTo)), out);
+      reply(twins.askToStore(id, replyTo -> new DeviceTwin.Decommission(reason, replyTo)), out);
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));
     }

@@ -86,7 +86,7 @@ public final class JourneyServiceImpl extends JourneyServiceGrpc.JourneyServiceI
       TouchpointKind kind = ProtoMapping.touchpointKind("kind", req.getKind());
       String note = Validation.note("note", req.getNote(), MAX_NOTE);
       Instant at = req.hasAt() ? Validation.notAhead("at", ProtoMapping.instant("at", req.getAt()), clock.instant(), deviceSettings) : null;
-      ask(id, replyTo -> new DeviceTwin.RecordTouchpoint(touchpointId, kind, note, at, replyTo)).whenComplete((reply, error) ->
+      twins.askToStore(id, replyTo -> new DeviceTwin.RecordTouchpoint(touchpointId, kind, note, at, replyTo)).whenComplete((reply, error) ->
           Twins.answer(out, reply, error, TouchpointAnswer.class, a -> ProtoMapping.toProto(a.touchpoint())));
     } catch (InvalidField e) {
       out.onError(GrpcErrors.from(e));

@@ -162,7 +162,7 @@ public final class QualityServiceImpl extends QualityServiceGrpc.QualityServiceI
       String deviceId = id.group(1);
       int number = Integer.parseInt(id.group(2));
       String checkedNote = note.isEmpty() ? null : Validation.note("note", note, MAX_NOTE);
-      twins.ask(deviceId, replyTo -> resolve
+      twins.askToStore(deviceId, replyTo -> resolve
               ? new DeviceTwin.ResolveAlert(number, checkedNote, replyTo)
               : new DeviceTwin.AcknowledgeAlert(number, checkedNote, replyTo))
           .thenCompose(reply -> reply instanceof AlertAnswer a && a.stored()

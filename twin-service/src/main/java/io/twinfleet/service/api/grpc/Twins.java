@@ -2,10 +2,13 @@ package io.twinfleet.service.api.grpc;
 
 import io.grpc.stub.StreamObserver;
 import io.twinfleet.service.Asks;
+import io.twinfleet.service.StorageHealth;
 import io.twinfleet.service.device.DeviceTwin;
+import io.twinfleet.service.device.ErrorCode;
 import io.twinfleet.service.device.DeviceTwin.Command;
 import io.twinfleet.service.device.DeviceTwin.Rejected;
 import io.twinfleet.service.device.DeviceTwin.Reply;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -15,9 +18,23 @@ import org.apache.pekko.actor.typed.ActorSystem;
 final class Twins {
 
   private final Asks asks;
+  private final StorageHealth storage;
 
   Twins(ActorSystem<?> system, GrpcSettings settings) {
     this.asks = new Asks(system, settings.askTimeout());
+    this.storage = StorageHealth.get(system);
+  }
+
+  /**
+   * Asks the twin of {@code deviceId} a command that must store something to succeed: while
+   * Cassandra does not answer it is refused at once, without waking a twin that would have to
+   * recover from Cassandra first (and time out).
+   */
+  CompletionStage<Reply> askToStore(String deviceId, Function<ActorRef<Reply>, Command> command) {
+    if (storage.down()) {
+      return CompletableFuture.completedFuture(new Rejected(ErrorCode.UNAVAILABLE, storage.refusal()));
+    }
+    return ask(deviceId, command);
   }
 
   /** Asks the twin of {@code deviceId}; an answer later than the ask timeout fails the stage (UNAVAILABLE). */

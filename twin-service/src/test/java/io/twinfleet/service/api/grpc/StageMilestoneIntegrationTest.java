@@ -33,7 +33,7 @@ class StageMilestoneIntegrationTest extends NodeTestBase {
   static void start(TestKeyspace ks) throws Exception {
     startNode(ks, """
         twinfleet.clock.speed = %s
-        pekko.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout = 1s
+        twinfleet.device.passivate-after = 1s
         """.formatted(SPEED));
   }
 
