@@ -80,6 +80,10 @@ public final class Failover implements Callable<Integer> {
   @Option(names = "--streams", defaultValue = "6", description = "ReportStreams, spread over the nodes (default: ${DEFAULT-VALUE}).")
   int streams;
 
+  @Option(names = "--provision-concurrency", defaultValue = "32", description = "Register/claim calls in flight while provisioning; three JVMs on one"
+      + " machine create twins more slowly than one (default: ${DEFAULT-VALUE}).")
+  int provisionConcurrency;
+
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the fleet (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -132,7 +136,7 @@ public final class Failover implements Callable<Integer> {
       LoadTest load = new LoadTest();
       new CommandLine(load).parseArgs("--token", token, "--target", String.join(",", nodes.stream().map(ForkedNode::grpcTarget).toList()),
           "--devices", String.valueOf(devices), "--duration", duration, "--speed", String.valueOf(speed), "--seed", String.valueOf(seed),
-          "--activation-delay", "10m", "--streams", String.valueOf(streams), "--verify", verify, "--no-baselines", "--json", json.toString());
+          "--activation-delay", "10m", "--streams", String.valueOf(streams), "--provision-concurrency", String.valueOf(provisionConcurrency), "--verify", verify, "--no-baselines", "--json", json.toString());
       Duration checkpointService = Duration.ofMillis((long) (Durations.parse("--checkpoint-interval", checkpointInterval).toMillis() * speed));
       Duration afterKill = Durations.parse("--duration", duration).minus(kill);
       Kill incident = new Kill(nodes, kill, checkpointService, Duration.ofMillis((long) (afterKill.toMillis() * speed)));
