@@ -61,9 +61,23 @@ class TwoNodeClusterIntegrationTest extends NodeTestBase {
     return region == null ? 0 : region.getStats().size();
   }
 
-  private static Device get(TestNode n, String id) {
-    return DeviceServiceGrpc.newBlockingStub(n.channel()).withDeadlineAfter(20, TimeUnit.SECONDS)
-        .getDevice(GetDeviceRequest.newBuilder().setDeviceId(id).build());
+  /**
+   * The device, asking again while the answer is UNAVAILABLE ("safe to retry"), as a client does:
+   * after a node leaves, the remembered twins it held all start again on the other at once.
+   */
+  private static Device get(TestNode n, String id) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        return DeviceServiceGrpc.newBlockingStub(n.channel()).withDeadlineAfter(20, TimeUnit.SECONDS)
+            .getDevice(GetDeviceRequest.newBuilder().setDeviceId(id).build());
+      } catch (io.grpc.StatusRuntimeException e) {
+        if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE || System.nanoTime() > end) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
   }
 
   @Test
