@@ -5,6 +5,7 @@ import com.google.protobuf.util.Timestamps;
 import com.typesafe.config.ConfigFactory;
 import io.grpc.ManagedChannel;
 import io.twinfleet.loadtest.sim.Fleet;
+import io.twinfleet.persistence.Directories;
 import io.twinfleet.persistence.cassandra.CassandraSchema;
 import io.twinfleet.persistence.cassandra.EmbeddedCassandra;
 import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
@@ -15,7 +16,6 @@ import io.twinfleet.service.TwinfleetConfig;
 import io.twinfleet.service.security.SecuritySettings;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +23,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -34,7 +33,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -110,7 +108,8 @@ public final class Failover implements Callable<Integer> {
     if (devices < NODES || witnesses < 0 || !(speed >= 1)) {
       throw new IllegalArgumentException("--devices must be at least 3, --witnesses at least 0, --speed at least 1");
     }
-    empty(data);
+    Directories.deleteRecursively(data);
+    Files.createDirectories(data);
     EmbeddedCassandra embedded = null;
     List<ForkedNode> nodes = new ArrayList<>();
     try {
@@ -232,21 +231,6 @@ public final class Failover implements Callable<Integer> {
     byte[] b = new byte[32];
     new SecureRandom().nextBytes(b);
     return HexFormat.of().formatHex(b);
-  }
-
-  private static void empty(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (Stream<Path> paths = Files.walk(dir)) {
-        paths.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> {
-          try {
-            Files.delete(p);
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        });
-      }
-    }
-    Files.createDirectories(dir);
   }
 
   /** The kill: witnesses fall silent, the third node dies, and a watcher times the way back. */
