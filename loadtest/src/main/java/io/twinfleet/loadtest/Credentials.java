@@ -8,8 +8,10 @@ import io.twinfleet.service.security.SecuritySettings;
 import io.twinfleet.service.security.Tokens;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import picocli.CommandLine.Option;
 
 /**
@@ -39,5 +41,12 @@ final class Credentials {
   /** An admin token signed with the development secret of {@code settings}. */
   static String adminToken(SecuritySettings settings, Duration ttl) throws IOException {
     return Tokens.mint(Secrets.existing(settings), Role.ADMIN, null, null, ttl, Instant.now());
+  }
+
+  /** A fresh HS256 secret for nodes a scenario starts: 32 random bytes, hex. */
+  static String randomSecret() {
+    byte[] b = new byte[32];
+    new SecureRandom().nextBytes(b);
+    return HexFormat.of().formatHex(b);
   }
 }

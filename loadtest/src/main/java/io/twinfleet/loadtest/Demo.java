@@ -92,10 +92,9 @@ public final class Demo implements Callable<Integer> {
     Directories.deleteRecursively(data);
     Files.createDirectories(data);
     Path log = data.resolve("service.log").toAbsolutePath();
-    System.setProperty("twinfleet.demo.log", log.toString());
-    System.setProperty("logback.configurationFile", "io/twinfleet/loadtest/logback-demo.xml");
+    InProcessLog.toFile(log);
 
-    out.printf("Twinfleet demo: starting Cassandra and a service node (clock x%s); the service logs to %s%n", fmt(speed), log);
+    out.printf("Twinfleet demo: starting Cassandra and a service node (clock x%s); the service logs to %s%n", LoadTest.fmt(speed), log);
     io.twinfleet.service.ServiceNode node = io.twinfleet.service.ServiceNode.start(
         ConfigFactory.parseMap(Map.of("twinfleet.clock.speed", speed)), data, true);
     String target = "127.0.0.1:" + node.grpcPort();
@@ -178,7 +177,7 @@ public final class Demo implements Callable<Integer> {
     List<String> l = new ArrayList<>();
     double days = (s.at() - start) / 86_400_000.0;
     l.add(String.format(Locale.ROOT, "Twinfleet demo: %,d devices at %,d sites, clock x%s (a simulated day every %s)%s",
-        s.devices(), s.sites(), fmt(speed), Durations.human((long) (86_400_000 / speed)),
+        s.devices(), s.sites(), LoadTest.fmt(speed), Durations.human((long) (86_400_000 / speed)),
         multiplier == 1 ? "" : ", heartbeats x" + multiplier));
     l.add(String.format(Locale.ROOT, "Simulated time   %s (day %.1f of the run)", WHEN.format(Instant.ofEpochMilli(s.at())), days));
     long provisioned = sim.provisioned();
@@ -246,7 +245,4 @@ public final class Demo implements Callable<Integer> {
     }
   }
 
-  private static String fmt(double d) {
-    return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
-  }
 }

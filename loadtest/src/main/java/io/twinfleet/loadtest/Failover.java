@@ -19,12 +19,10 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -122,7 +120,7 @@ public final class Failover implements Callable<Integer> {
       }
       Channels.requireLoopback("--cassandra", contactPoint);
       applySchema(contactPoint);
-      String secret = randomSecret();
+      String secret = Credentials.randomSecret();
       String token = Credentials.adminToken(SecuritySettings.fromConfig(TwinfleetConfig.load(
           ConfigFactory.parseMap(Map.of("twinfleet.security.jwt-secret", secret))), data), Duration.ofDays(1));
       Path tokenFile = data.resolve("admin-token");
@@ -182,9 +180,19 @@ public final class Failover implements Callable<Integer> {
       n.awaitReady(Duration.ofMinutes(3));
     }
     long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-    while (nodes.get(0).upMembers() < NODES) {
+    String seen = "no answer";
+    while (true) {
+      try {
+        int up = nodes.get(0).upMembers();
+        if (up == NODES) {
+          break;
+        }
+        seen = up + " members up";
+      } catch (IOException e) {
+        seen = e.toString(); // a node just started may drop a connection or answer 500 once: ask again
+      }
       if (System.nanoTime() > end) {
-        throw new IllegalStateException("the three nodes did not form one cluster within a minute");
+        throw new IllegalStateException("the three nodes did not form one cluster within a minute (last seen: " + seen + ")");
       }
       Thread.sleep(250);
     }
@@ -225,12 +233,6 @@ public final class Failover implements Callable<Integer> {
   /** The shard of a device id, as sharding's default extractor computes it. */
   static String shardOf(String deviceId) {
     return String.valueOf(Math.abs(deviceId.hashCode() % SHARDS));
-  }
-
-  private static String randomSecret() {
-    byte[] b = new byte[32];
-    new SecureRandom().nextBytes(b);
-    return HexFormat.of().formatHex(b);
   }
 
   /** The kill: witnesses fall silent, the third node dies, and a watcher times the way back. */

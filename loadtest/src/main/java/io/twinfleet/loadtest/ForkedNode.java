@@ -3,7 +3,6 @@ package io.twinfleet.loadtest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -97,8 +96,9 @@ final class ForkedNode implements AutoCloseable {
   }
 
   /** Waits until {@code /ready} answers 200 (Up member, shard region registered, Cassandra answers). */
-  void awaitReady(Duration timeout) throws IOException, InterruptedException {
+  void awaitReady(Duration timeout) throws InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
+    String last = "no answer";
     while (System.nanoTime() < end) {
       if (!process.isAlive()) {
         throw new IllegalStateException(name + " exited with status " + process.exitValue() + "; see " + data.resolve("node.log"));
@@ -109,12 +109,15 @@ final class ForkedNode implements AutoCloseable {
         if (r.statusCode() == 200) {
           return;
         }
-      } catch (ConnectException | java.net.http.HttpTimeoutException e) {
-        // not listening yet
+        last = "HTTP " + r.statusCode();
+      } catch (IOException e) {
+        // not listening yet, or a starting node's endpoint dropped the connection: ask again
+        last = e.toString();
       }
       Thread.sleep(250);
     }
-    throw new IllegalStateException(name + " was not ready within " + timeout.toSeconds() + " s; see " + data.resolve("node.log"));
+    throw new IllegalStateException(name + " was not ready within " + timeout.toSeconds() + " s (last answer: " + last + "); see "
+        + data.resolve("node.log"));
   }
 
   /** The cluster members this node sees as Up. */

@@ -132,6 +132,9 @@ public final class LoadTest implements Callable<Integer> {
   /** Set by a scenario that runs this load test with an incident; null for a plain load test. */
   Incident incident;
 
+  /** The fleet of the run once it is planned, for scenarios that look at it afterwards. */
+  Fleet plannedFleet;
+
   private final PrintStream out = System.out;
 
   @Override
@@ -153,6 +156,7 @@ public final class LoadTest implements Callable<Integer> {
       FleetProfile profile = FleetProfile.defaults().withActivationDelay(Durations.parse("--activation-delay", activationDelay));
       Fleet fleet = Fleet.plan(seed, devices, siteCount, ids, profile, offlineAfterHeartbeats).withHeartbeatDivisor(heartbeatDivisor)
           .withHeartbeatMultiplier(heartbeatMultiplier);
+      plannedFleet = fleet;
       out.printf("Fleet: %,d devices at %,d sites, seed %d, ids %s*, service clock speed %s, %d streams of batches of %d.%n",
           devices, siteCount, seed, ids, fmt(time.speed()), streams, batch);
       result.put("config", ordered("devices", devices, "sites", siteCount, "seed", seed, "speed", time.speed(),
@@ -504,7 +508,8 @@ public final class LoadTest implements Callable<Integer> {
     return m;
   }
 
-  private static Map<String, Object> ordered(Object... keysAndValues) {
+  /** A JSON object with its keys in the order given. */
+  static Map<String, Object> ordered(Object... keysAndValues) {
     Map<String, Object> m = new LinkedHashMap<>();
     for (int k = 0; k < keysAndValues.length; k += 2) {
       m.put((String) keysAndValues[k], keysAndValues[k + 1]);
@@ -512,7 +517,8 @@ public final class LoadTest implements Callable<Integer> {
     return m;
   }
 
-  private static String fmt(double d) {
+  /** A number as typed: 60, not 60.0. */
+  static String fmt(double d) {
     return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
   }
 }

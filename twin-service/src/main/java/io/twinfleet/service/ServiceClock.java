@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 
 /**
  * The service's notion of time. Every rule takes its time from here, so the whole service can run
@@ -45,18 +46,24 @@ public final class ServiceClock extends Clock {
   }
 
   /**
-   * The clock at {@code speed} that goes on from a stored one, anchored now at the time the stored
-   * one shows now: at the same speed the same time line, at another speed one that starts where the
-   * stored one is (time never goes back, also when a run at speed 1 follows accelerated ones). With
-   * nothing stored, it starts now at real time.
+   * The clock at {@code speed} that goes on from a stored one: at the same speed the stored time
+   * line itself, so a restart shows exactly the time the service would show had it never stopped;
+   * at another speed one that starts where the stored one is now (time never goes back, also when
+   * a run at speed 1 follows accelerated ones), anchored at whole milliseconds, which is what
+   * Cassandra stores of it. With nothing stored, it starts now at real time.
    */
   public static ServiceClock resume(Clock base, double speed, ClockOriginStore.Origin stored) {
     if (stored == null) {
       return accelerated(base, speed);
     }
-    Instant realNow = base.instant();
-    Instant simulatedNow = new ServiceClock(base, stored.speed(), stored.realOrigin(), stored.simulatedOrigin()).at(realNow);
-    return new ServiceClock(base, speed, realNow, simulatedNow);
+    ServiceClock old = new ServiceClock(base, stored.speed(), stored.realOrigin(), stored.simulatedOrigin());
+    if (stored.speed() == speed) {
+      return old;
+    }
+    // Re-anchored at an instant stored without loss: a sub-millisecond part cut off by the store
+    // would otherwise move the whole time line by up to speed milliseconds at the next start.
+    Instant realNow = base.instant().truncatedTo(ChronoUnit.MILLIS);
+    return new ServiceClock(base, speed, realNow, old.at(realNow).truncatedTo(ChronoUnit.MILLIS));
   }
 
   /** This clock's origin, to store. */

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.twinfleet.persistence.cassandra.EmbeddedCassandra;
 import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +37,11 @@ public final class ServiceNode {
    * applied to it.
    */
   public static ServiceNode start(Config overrides, Path data, boolean embeddedCassandra) throws Exception {
+    return start(overrides, data, embeddedCassandra, Clock.systemUTC());
+  }
+
+  /** As {@link #start(Config, Path, boolean)}, with the service clock on {@code realTime} (see {@link TwinfleetService#start(ActorSystem, Path, Clock)}). */
+  public static ServiceNode start(Config overrides, Path data, boolean embeddedCassandra, Clock realTime) throws Exception {
     EmbeddedCassandra cassandra = null;
     if (embeddedCassandra) {
       cassandra = EmbeddedCassandra.start(EmbeddedCassandraSettings.defaults().withDataDirectory(data.resolve("cassandra")));
@@ -54,7 +60,7 @@ public final class ServiceNode {
           }));
     }
     try {
-      return new ServiceNode(system, TwinfleetService.start(system, data));
+      return new ServiceNode(system, TwinfleetService.start(system, data, realTime));
     } catch (Exception e) {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();

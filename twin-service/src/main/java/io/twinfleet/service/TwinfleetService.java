@@ -70,6 +70,15 @@ public final class TwinfleetService {
 
   /** Starts the service on {@code system}; {@code data} is where a generated development secret lives. */
   public static Running start(ActorSystem<?> system, Path data) throws Exception {
+    return start(system, data, Clock.systemUTC());
+  }
+
+  /**
+   * As {@link #start(ActorSystem, Path)}, with the service clock running on {@code realTime}
+   * instead of the system's: the restart check holds it still, so that views read before and after
+   * a restart are computed at one instant.
+   */
+  public static Running start(ActorSystem<?> system, Path data, Clock realTime) throws Exception {
     Config config = system.settings().config();
     SecuritySettings security = SecuritySettings.fromConfig(config, data);
     AuthInterceptor auth = auth(security);
@@ -96,7 +105,7 @@ public final class TwinfleetService {
         .toCompletableFuture()
         .get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     StorageHealth.get(system).start(system, session);
-    ServiceClock clock = clock(new ClockOriginStore(session, keyspace), speed);
+    ServiceClock clock = clock(new ClockOriginStore(session, keyspace), speed, realTime);
     CustomerDevicesRepository customerDevices = new CustomerDevicesRepository(session, keyspace);
     StageMilestonesRepository milestones = new StageMilestonesRepository(session, keyspace);
 
@@ -141,17 +150,18 @@ public final class TwinfleetService {
   }
 
   /**
-   * The service clock goes on from where the stored one is (see {@link ServiceClock#resume}), is
-   * anchored anew and stored for the next start. Every node of a cluster uses what is stored.
+   * The service clock goes on from where the stored one is (see {@link ServiceClock#resume}); a
+   * first start or a new speed stores a new origin. Every node of a cluster uses what is stored, as
+   * Cassandra returns it.
    */
-  private static ServiceClock clock(ClockOriginStore store, double speed) {
+  private static ServiceClock clock(ClockOriginStore store, double speed, Clock realTime) {
     ClockOriginStore.Origin stored = store.read().orElse(null);
-    ClockOriginStore.Origin agreed = store.store(stored, ServiceClock.resume(Clock.systemUTC(), speed, stored).origin());
-    ServiceClock clock = ServiceClock.resume(Clock.systemUTC(), agreed.speed(), agreed);
+    ClockOriginStore.Origin agreed = store.store(stored, ServiceClock.resume(realTime, speed, stored).origin());
+    ServiceClock clock = ServiceClock.resume(realTime, agreed.speed(), agreed);
     if (agreed.speed() != speed) {
       log.warn("Another node set the service clock to x{} first; this node follows it, not x{}", agreed.speed(), speed);
     }
-    if (stored != null && clock.instant().isAfter(Clock.systemUTC().instant().plus(Duration.ofMinutes(1)))) {
+    if (stored != null && clock.instant().isAfter(realTime.instant().plus(Duration.ofMinutes(1)))) {
       log.info("Service clock at x{} reads {}, ahead of real time (an accelerated clock ran here)", agreed.speed(), clock.instant());
     }
     return clock;

@@ -32,6 +32,27 @@ class ServiceClockTest {
   }
 
   @Test
+  void aRestartAtTheSameSpeedKeepsTheStoredOriginSoNothingMovesTheTimeLine() {
+    MutableClock real = new MutableClock(T0.plusNanos(123_456_789)); // a sub-millisecond part Cassandra would not keep
+    Origin stored = ServiceClock.accelerated(real, 1440).origin();
+    real.advance(Duration.ofSeconds(7));
+    Instant before = ServiceClock.resume(real, 1440, stored).instant();
+    assertEquals(stored, ServiceClock.resume(real, 1440, stored).origin(), "nothing new to store");
+    assertEquals(before, ServiceClock.resume(real, 1440, ServiceClock.resume(real, 1440, stored).origin()).instant());
+  }
+
+  @Test
+  void aNewSpeedIsAnchoredAtWholeMillisecondsSoWhatIsStoredIsTheClockThatRuns() {
+    MutableClock real = new MutableClock(T0);
+    Origin stored = ServiceClock.accelerated(real, 720).origin();
+    real.advance(Duration.ofNanos(60_000_654_321L));
+    Origin faster = ServiceClock.resume(real, 1440, stored).origin();
+    assertEquals(faster.realOrigin().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), faster.realOrigin());
+    assertEquals(faster.simulatedOrigin().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), faster.simulatedOrigin());
+    assertEquals(T0.plus(Duration.ofHours(12)), faster.simulatedOrigin(), "where the old clock was, to the millisecond");
+  }
+
+  @Test
   void aRestartAtAnotherSpeedStartsWhereTheOldClockIsNow() {
     MutableClock real = new MutableClock(T0);
     Origin stored = ServiceClock.accelerated(real, 720).origin();
