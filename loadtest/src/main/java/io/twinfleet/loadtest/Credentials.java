@@ -7,11 +7,14 @@ import io.twinfleet.service.security.Secrets;
 import io.twinfleet.service.security.SecuritySettings;
 import io.twinfleet.service.security.Tokens;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
@@ -48,5 +51,19 @@ final class Credentials {
     byte[] b = new byte[32];
     new SecureRandom().nextBytes(b);
     return HexFormat.of().formatHex(b);
+  }
+
+  /**
+   * An admin token for nodes a scenario starts with {@code secret}, valid for a day, also written
+   * to {@code data/admin-token} (owner only) for looking around while the scenario runs.
+   */
+  static String writeAdminToken(String secret, Path data) throws IOException {
+    String token = adminToken(SecuritySettings.fromConfig(TwinfleetConfig.load(
+        ConfigFactory.parseMap(Map.of("twinfleet.security.jwt-secret", secret))), data), Duration.ofDays(1));
+    Path file = data.resolve("admin-token");
+    Files.writeString(file, token);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    System.out.printf("An admin token for looking around while it runs is in %s.%n", file);
+    return token;
   }
 }

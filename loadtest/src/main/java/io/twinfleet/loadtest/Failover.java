@@ -119,15 +119,10 @@ public final class Failover implements Callable<Integer> {
         contactPoint = "127.0.0.1:" + embedded.cqlPort();
       }
       Channels.requireLoopback("--cassandra", contactPoint);
-      applySchema(contactPoint);
+      applySchema(contactPoint, keyspace);
       String secret = Credentials.randomSecret();
-      String token = Credentials.adminToken(SecuritySettings.fromConfig(TwinfleetConfig.load(
-          ConfigFactory.parseMap(Map.of("twinfleet.security.jwt-secret", secret))), data), Duration.ofDays(1));
-      Path tokenFile = data.resolve("admin-token");
-      Files.writeString(tokenFile, token);
-      Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      String token = Credentials.writeAdminToken(secret, data);
       nodes = startNodes(contactPoint, secret);
-      out.printf("An admin token for looking around while it runs is in %s.%n", tokenFile);
       placeShards(nodes.get(0), token);
 
       LoadTest load = new LoadTest();
@@ -151,7 +146,8 @@ public final class Failover implements Callable<Integer> {
     }
   }
 
-  private void applySchema(String contactPoint) {
+  /** Creates {@code keyspace} (one replica) with the schema on the Cassandra at {@code contactPoint}, unless there. */
+  static void applySchema(String contactPoint, String keyspace) {
     InetSocketAddress address = Channels.address(contactPoint);
     try (CqlSession session = EmbeddedCassandra.sessionBuilder(address, "datacenter1").build()) {
       CassandraSchema.createKeyspace(session, keyspace);

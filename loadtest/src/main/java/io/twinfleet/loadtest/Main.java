@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "twinfleet",
     mixinStandardHelpOptions = true,
     description = "Drives a running Twinfleet service over gRPC.",
-    subcommands = {Demo.class, LoadTest.class, IngestBenchmark.class, Failover.class, RestartCheck.class})
+    subcommands = {Demo.class, LoadTest.class, IngestBenchmark.class, Failover.class, RestartCheck.class, Outage.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

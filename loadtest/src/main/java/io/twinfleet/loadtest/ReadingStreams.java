@@ -33,16 +33,19 @@ import java.util.concurrent.TimeUnit;
  * the next node, when the connections go to several) and its unacknowledged batches are sent again
  * (readings are idempotent), so a restart of the service, or the death of a node, loses nothing. A
  * reading the service refused with UNAVAILABLE ("safe to resend": its twin did not answer in time,
- * say while its node is replaced) goes out again with the first batch after half a second, and one
- * refused with RESOURCE_EXHAUSTED (the node was full, or the device over its rate) with the first
- * batch after its retry_after, up to {@value #READING_ATTEMPTS} times in all: enough to ride out
- * the half minute a cluster takes to replace a dead node. One thread
+ * say while its node is replaced, or Cassandra is away) goes out again with the first batch after
+ * half a second, up to {@value #UNAVAILABLE_ATTEMPTS} times in all, as a gateway with a buffer
+ * would: enough to ride out the minute a cluster takes to replace a dead node (each attempt then
+ * waits for the ask timeout) or a minute without Cassandra (refused at once). One refused with
+ * RESOURCE_EXHAUSTED (the node was full, or the device over its rate) goes out again with the first
+ * batch after its retry_after, up to {@value #READING_ATTEMPTS} times in all. One thread
  * sends; acks arrive on gRPC's threads.
  */
 final class ReadingStreams implements AutoCloseable {
 
   private static final int MAX_ATTEMPTS = 5;
   private static final int READING_ATTEMPTS = 10;
+  private static final int UNAVAILABLE_ATTEMPTS = 120;
   private static final long UNAVAILABLE_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final List<Lane> lanes = new ArrayList<>();
@@ -245,10 +248,11 @@ final class ReadingStreams implements AutoCloseable {
       }
       for (Rejection r : ack.getRejectionsList()) {
         int attempt = p.attempts()[r.getIndex()];
-        boolean again = r.getCode().equals("UNAVAILABLE") || r.getCode().equals("RESOURCE_EXHAUSTED");
-        if (again && attempt < READING_ATTEMPTS) {
+        boolean unavailable = r.getCode().equals("UNAVAILABLE");
+        boolean again = unavailable ? attempt < UNAVAILABLE_ATTEMPTS : r.getCode().equals("RESOURCE_EXHAUSTED") && attempt < READING_ATTEMPTS;
+        if (again) {
           stats.readingsResent.increment();
-          long wait = r.getCode().equals("UNAVAILABLE") ? UNAVAILABLE_PAUSE_NANOS
+          long wait = unavailable ? UNAVAILABLE_PAUSE_NANOS
               : com.google.protobuf.util.Durations.toNanos(r.getRetryAfter()); // not this package's Durations
           retries.add(new Retry(p.batch().getReadings(r.getIndex()), attempt + 1, System.nanoTime() + wait));
         } else {

@@ -10,9 +10,7 @@ import io.twinfleet.persistence.Directories;
 import io.twinfleet.persistence.cassandra.EmbeddedCassandra;
 import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
 import io.twinfleet.service.ServiceNode;
-import io.twinfleet.service.TwinfleetConfig;
 import io.twinfleet.service.device.DeviceTwin;
-import io.twinfleet.service.security.SecuritySettings;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +106,7 @@ public final class RestartCheck implements Callable<Integer> {
         "twinfleet.grpc.port", 0,
         "pekko.management.http.port", 0,
         "pekko.remote.artery.canonical.port", 0));
-    String token = Credentials.adminToken(SecuritySettings.fromConfig(TwinfleetConfig.load(settings), data), Duration.ofDays(1));
+    String token = Credentials.writeAdminToken(secret, data);
     HeldClock clock = new HeldClock();
     Map<String, Object> result = new LinkedHashMap<>();
     EmbeddedCassandra cassandra = null;

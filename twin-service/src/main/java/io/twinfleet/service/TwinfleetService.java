@@ -130,6 +130,7 @@ public final class TwinfleetService {
         new SiteServiceImpl(system, grpcSettings, clock, sites, customerDevices),
         new QualityServiceImpl(system, grpcSettings, clock, new QualityQueries(quality, deviceSettings.projectionTags()),
             new AlertQueries(alerts), new AlertRows(alerts, deviceSettings.alerts().keepResolved()), deviceSettings.projectionTags())));
+    GrpcReadiness.Serving.get(system).listening();
     log.info("Twinfleet node up: gRPC{} on {}:{}, HTTP on {}, clock speed {}", tls.isPresent() ? " (TLS)" : "", grpcSettings.host(), grpc.port(),
         httpPort, speed);
     return new Running(grpc, httpPort, clock);
