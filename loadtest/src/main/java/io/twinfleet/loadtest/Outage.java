@@ -58,6 +58,12 @@ public final class Outage implements Callable<Integer> {
   @Option(names = "--speed", defaultValue = "60", description = "The service's clock speed (default: ${DEFAULT-VALUE}).")
   double speed;
 
+  @Option(names = "--heartbeat-divisor", defaultValue = "1", description = "Divide every model's heartbeat interval by this: more readings per device (default: ${DEFAULT-VALUE}).")
+  int heartbeatDivisor;
+
+  @Option(names = "--activation-delay", defaultValue = "10m", description = "Mean simulated time from claim to first report (default: ${DEFAULT-VALUE}).")
+  String activationDelay;
+
   @Option(names = "--node-heap", defaultValue = "1g", description = "Maximum heap of the service node (default: ${DEFAULT-VALUE}).")
   String nodeHeap;
 
@@ -114,7 +120,8 @@ public final class Outage implements Callable<Integer> {
       LoadTest load = new LoadTest();
       new CommandLine(load).parseArgs("--token", token, "--target", node.grpcTarget(), "--devices", String.valueOf(devices),
           "--duration", duration, "--speed", String.valueOf(speed), "--seed", String.valueOf(seed), "--streams", String.valueOf(streams),
-          "--provision-concurrency", String.valueOf(provisionConcurrency), "--verify", verify, "--no-baselines", "--json", json.toString());
+          "--provision-concurrency", String.valueOf(provisionConcurrency), "--verify", verify, "--no-baselines", "--json", json.toString(),
+          "--heartbeat-divisor", String.valueOf(heartbeatDivisor), "--activation-delay", activationDelay);
       CassandraAway incident = new CassandraAway(stop, away, node, token, () -> {
         cassandra[0].close();
         return null;
