@@ -4,8 +4,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.twinfleet.persistence.Directories;
-import io.twinfleet.persistence.cassandra.EmbeddedCassandra;
-import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
 import io.twinfleet.protocol.v1.DeviceServiceGrpc;
 import io.twinfleet.protocol.v1.RegisterDeviceRequest;
 import java.io.PrintStream;
@@ -96,13 +94,10 @@ public final class Outage implements Callable<Integer> {
     }
     Directories.deleteRecursively(data);
     Files.createDirectories(data);
-    int[] ports = ForkedNode.freePorts();
-    EmbeddedCassandraSettings cassandraSettings = EmbeddedCassandraSettings.defaults().withDataDirectory(data.resolve("cassandra"))
-        .withCqlPort(ports[0]).withStoragePort(ports[1]);
-    String contactPoint = "127.0.0.1:" + ports[0];
     String keyspace = "twinfleet";
     out.println("Starting Cassandra...");
-    EmbeddedCassandra[] cassandra = {EmbeddedCassandra.start(cassandraSettings)};
+    RestartableCassandra cassandra = RestartableCassandra.start(data.resolve("cassandra"));
+    String contactPoint = cassandra.contactPoint();
     ForkedNode node = null;
     try {
       Failover.applySchema(contactPoint, keyspace);
@@ -122,14 +117,7 @@ public final class Outage implements Callable<Integer> {
           "--duration", duration, "--speed", String.valueOf(speed), "--seed", String.valueOf(seed), "--streams", String.valueOf(streams),
           "--provision-concurrency", String.valueOf(provisionConcurrency), "--verify", verify, "--no-baselines", "--json", json.toString(),
           "--heartbeat-divisor", String.valueOf(heartbeatDivisor), "--activation-delay", activationDelay);
-      CassandraAway incident = new CassandraAway(stop, away, node, token, () -> {
-        cassandra[0].close();
-        return null;
-      }, () -> {
-        cassandra[0] = EmbeddedCassandra.start(cassandraSettings);
-        return null;
-      });
-      load.incident = incident;
+      load.incident = new CassandraAway(stop, away, node, token, cassandra);
       int status = load.call();
       out.println(status == 0 ? "Outage PASSED: the referee and the outage checks found nothing wrong." : "Outage FAILED: see the mismatches above.");
       return status;
@@ -137,7 +125,7 @@ public final class Outage implements Callable<Integer> {
       if (node != null) {
         node.close();
       }
-      cassandra[0].close();
+      cassandra.close();
     }
   }
 
@@ -147,8 +135,7 @@ public final class Outage implements Callable<Integer> {
     private final Duration away;
     private final ForkedNode node;
     private final String token;
-    private final Callable<Void> stopCassandra;
-    private final Callable<Void> startCassandra;
+    private final RestartableCassandra cassandra;
     private final List<Referee.Mismatch> mismatches = new ArrayList<>();
     private final List<Long> refusalMillis = new ArrayList<>();
     private final Map<String, Integer> probeAnswers = new TreeMap<>();
@@ -162,13 +149,12 @@ public final class Outage implements Callable<Integer> {
     private long resentAfter;
     private int probes;
 
-    CassandraAway(Duration after, Duration away, ForkedNode node, String token, Callable<Void> stopCassandra, Callable<Void> startCassandra) {
+    CassandraAway(Duration after, Duration away, ForkedNode node, String token, RestartableCassandra cassandra) {
       this.after = after;
       this.away = away;
       this.node = node;
       this.token = token;
-      this.stopCassandra = stopCassandra;
-      this.startCassandra = startCassandra;
+      this.cassandra = cassandra;
     }
 
     @Override
@@ -182,7 +168,7 @@ public final class Outage implements Callable<Integer> {
       resentBefore = stats.readingsResent.sum();
       out.printf(Locale.ROOT, "%nStopping Cassandra for %s (the node's live heap: %.0f MB)...%n", Durations.human(away.toMillis()), heapBefore / 1e6);
       long t = System.nanoTime();
-      stopCassandra.call();
+      cassandra.stop();
       long stopped = System.nanoTime();
       stoppingSeconds = (stopped - t) / 1e9;
       List<ManagedChannel> channels = Channels.open(node.grpcTarget(), 1, token);
@@ -208,7 +194,7 @@ public final class Outage implements Callable<Integer> {
         }
         out.println("Starting Cassandra again on the same data...");
         t = System.nanoTime();
-        startCassandra.call();
+        cassandra.start();
         long started = System.nanoTime();
         startingSeconds = (started - t) / 1e9;
         while (healedSeconds == null && System.nanoTime() - started < HEAL_TIMEOUT.toNanos()) {

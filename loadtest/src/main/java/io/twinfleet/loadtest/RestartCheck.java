@@ -7,8 +7,6 @@ import com.typesafe.config.ConfigFactory;
 import io.grpc.ManagedChannel;
 import io.twinfleet.loadtest.sim.Fleet;
 import io.twinfleet.persistence.Directories;
-import io.twinfleet.persistence.cassandra.EmbeddedCassandra;
-import io.twinfleet.persistence.cassandra.EmbeddedCassandraSettings;
 import io.twinfleet.service.ServiceNode;
 import io.twinfleet.service.device.DeviceTwin;
 import java.io.PrintStream;
@@ -94,12 +92,11 @@ public final class RestartCheck implements Callable<Integer> {
     Directories.deleteRecursively(data);
     Files.createDirectories(data);
     InProcessLog.toFile(data.resolve("service.log"));
-    int[] ports = ForkedNode.freePorts();
-    EmbeddedCassandraSettings cassandraSettings = EmbeddedCassandraSettings.defaults().withDataDirectory(data.resolve("cassandra"))
-        .withCqlPort(ports[0]).withStoragePort(ports[1]);
+    out.printf("Starting Cassandra and a service node (clock x%s); the service logs to %s%n", LoadTest.fmt(speed), data.resolve("service.log"));
+    RestartableCassandra cassandra = RestartableCassandra.start(data.resolve("cassandra"));
     String secret = Credentials.randomSecret();
     Config settings = ConfigFactory.parseMap(Map.of(
-        "twinfleet.cassandra.contact-points", "127.0.0.1:" + ports[0],
+        "twinfleet.cassandra.contact-points", cassandra.contactPoint(),
         "twinfleet.cassandra.apply-schema", true,
         "twinfleet.clock.speed", speed,
         "twinfleet.security.jwt-secret", secret,
@@ -109,11 +106,8 @@ public final class RestartCheck implements Callable<Integer> {
     String token = Credentials.writeAdminToken(secret, data);
     HeldClock clock = new HeldClock();
     Map<String, Object> result = new LinkedHashMap<>();
-    EmbeddedCassandra cassandra = null;
     ServiceNode node = null;
     try {
-      out.printf("Starting Cassandra and a service node (clock x%s); the service logs to %s%n", LoadTest.fmt(speed), data.resolve("service.log"));
-      cassandra = EmbeddedCassandra.start(cassandraSettings);
       node = ServiceNode.start(settings, data.resolve("node"), false, clock);
 
       LoadTest load = new LoadTest();
@@ -169,19 +163,17 @@ public final class RestartCheck implements Callable<Integer> {
       node = null;
       double stopService = seconds(t);
       t = System.nanoTime();
-      cassandra.close();
-      cassandra = null;
+      cassandra.stop();
       double stopCassandra = seconds(t);
       out.printf(Locale.ROOT, "Stopped: service in %.1f s, Cassandra in %.1f s. Starting both again on the same data...%n", stopService, stopCassandra);
 
       t = System.nanoTime();
-      cassandra = EmbeddedCassandra.start(cassandraSettings);
+      cassandra.start();
       double startCassandra = seconds(t);
       t = System.nanoTime();
       node = ServiceNode.start(settings, data.resolve("node"), false, clock);
       double startService = seconds(t);
       out.printf(Locale.ROOT, "Started: Cassandra in %.1f s, the service in %.1f s; clock at %s.%n", startCassandra, startService, node.clock().instant());
-      t = System.nanoTime();
       Double twinsBack = awaitTwins(node.system(), twinsBefore);
       channels = Channels.open("127.0.0.1:" + node.grpcPort(), 1, token);
       long r = System.nanoTime();
@@ -237,9 +229,7 @@ public final class RestartCheck implements Callable<Integer> {
       if (node != null) {
         node.stop();
       }
-      if (cassandra != null) {
-        cassandra.close();
-      }
+      cassandra.close();
     }
   }
 

@@ -98,7 +98,7 @@ final class ViewSnapshot {
       pool.shutdownNow();
       pool.awaitTermination(10, TimeUnit.SECONDS);
     }
-    return new ViewSnapshot(new TreeMap<>(views));
+    return new ViewSnapshot(views);
   }
 
   private static <S extends io.grpc.stub.AbstractStub<S>> S deadline(S stub) {
