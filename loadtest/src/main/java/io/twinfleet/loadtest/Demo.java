@@ -1,13 +1,16 @@
 package io.twinfleet.loadtest;
 
 import com.typesafe.config.ConfigFactory;
+import io.grpc.Channel;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 import io.twinfleet.loadtest.sim.DeviceModel;
 import io.twinfleet.loadtest.sim.Fleet;
 import io.twinfleet.loadtest.sim.FleetProfile;
 import io.twinfleet.loadtest.sim.FleetSummary;
 import io.twinfleet.persistence.Directories;
 import io.twinfleet.protocol.v1.Stage;
+import io.twinfleet.service.api.http.FleetOverview;
 import io.twinfleet.service.security.Role;
 import io.twinfleet.service.security.Secrets;
 import io.twinfleet.service.security.SecuritySettings;
@@ -100,9 +103,11 @@ public final class Demo implements Callable<Integer> {
     String target = "127.0.0.1:" + node.grpcPort();
     SecuritySettings security = SecuritySettings.fromConfig(node.system().settings().config(), data);
     tokens = new DemoTokens(Secrets.hs256(security), data.resolve("tokens"));
+    String journeyToken = tokens.write("journey", Role.JOURNEY, null, null);
     out.printf("Tokens (valid for %s; also in %s, and ./twinfleet token --data %s mints more):%n  admin    %s%n  journey  %s%n",
-        Durations.human(DemoTokens.LIFE.toMillis()), tokens.directory(), data, tokens.write("admin", Role.ADMIN, null, null),
-        tokens.write("journey", Role.JOURNEY, null, null));
+        Durations.human(DemoTokens.LIFE.toMillis()), tokens.directory(), data, tokens.write("admin", Role.ADMIN, null, null), journeyToken);
+    dashboard = dashboardUrl(node.httpPort(), journeyToken);
+    out.printf("Dashboard (signed in with the journey token): %s%n", dashboard);
     List<ManagedChannel> channels = Channels.open(target, 2, tokens.read("admin"));
     RunStats stats = new RunStats();
     ServiceTime time = ServiceTime.sync(channels.get(0));
@@ -136,13 +141,13 @@ public final class Demo implements Callable<Integer> {
     }, "provisioning");
     provisioning.setDaemon(true);
     provisioning.start();
-    live(sim, stats, fleet, time, node.grpcPort(), node.httpPort());
+    live(sim, stats, fleet, time, channels.get(0), node.grpcPort(), node.httpPort());
     stopped.await();
     return 0;
   }
 
   /** Refreshes the summary in place every second (every ten seconds when not on a terminal). */
-  private void live(Simulation sim, RunStats stats, Fleet fleet, ServiceTime time, int grpcPort, int httpPort) throws InterruptedException {
+  private void live(Simulation sim, RunStats stats, Fleet fleet, ServiceTime time, Channel channel, int grpcPort, int httpPort) throws InterruptedException {
     boolean terminal = System.console() != null;
     long start = time.nowMillis();
     long lastAccepted = stats.readingsAccepted.sum();
@@ -159,6 +164,7 @@ public final class Demo implements Callable<Integer> {
       // The truth as of the time the simulation reached: behind the service clock, it has not yet
       // sent what its devices did since, and judged at the service's now they would look silent.
       List<String> lines = summary(FleetSummary.of(fleet, sim.reachedMillis()), start, rate, accepted, acks, sim, stats, fleet, grpcPort, httpPort);
+      lines.addAll(2, serviceLines(channel));
       StringBuilder b = new StringBuilder();
       if (terminal && printed > 0) {
         b.append("\033[").append(printed).append('A');
@@ -184,6 +190,7 @@ public final class Demo implements Callable<Integer> {
     l.add(provisioned < s.devices()
         ? String.format(Locale.ROOT, "Provisioning     %,d of %,d devices registered and claimed (%.0f%%)", provisioned, s.devices(), 100.0 * provisioned / s.devices())
         : String.format(Locale.ROOT, "Provisioned      %,d devices: %,d registered, %,d claimed", s.devices(), stats.registered.sum(), stats.claimed.sum()));
+    l.add("Simulator's ground truth (./twinfleet loadtest referees a service against it):");
     l.add(String.format(Locale.ROOT, "Devices          %,d claimed, %,d active, %,d online (%.1f%%), %,d decommissioned",
         s.claimed(), s.active(), s.online(), s.active() == 0 ? 0 : 100.0 * s.online() / s.active(), s.decommissioned()));
     l.add(String.format(Locale.ROOT, "Fleet uptime     %.2f%% since activation", 100 * s.fleetUptime()));
@@ -197,7 +204,6 @@ public final class Demo implements Callable<Integer> {
         s.batteryLow(), s.offlineOverAnHour(), s.criticalFaults(), s.onboardingStalled()));
     l.add(String.format(Locale.ROOT, "Readings         %,.0f/s acknowledged, ack p99 %.1f ms, %,d in total, simulation lag %s, errors %,d",
         rate, RunStats.millis(acks, 99), accepted, Durations.human(sim.lagMillis()), stats.errorCount()));
-    l.add("                 (fleet figures are the simulator's ground truth; ./twinfleet loadtest referees a service against it)");
     int d = firstActive(fleet);
     if (d != tokensFor) {
       tokens.write("app", Role.APP, fleet.customerId(d), null);
@@ -211,9 +217,54 @@ public final class Demo implements Callable<Integer> {
     l.add(String.format("  grpcurl -plaintext %s -d '{\"device_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/WatchDevice", app, fleet.deviceId(d), grpcPort));
     l.add(String.format("  grpcurl -plaintext %s -d '{\"customer_id\":\"%s\"}' 127.0.0.1:%d twinfleet.v1.DeviceService/ListCustomerDevices", app, fleet.customerId(d), grpcPort));
     l.add(String.format("  grpcurl -plaintext -H \"authorization: Bearer $(cat %s)\" 127.0.0.1:%d twinfleet.v1.QualityService/ListAlerts", tokens.file("journey"), grpcPort));
-    l.add(String.format("  curl http://127.0.0.1:%d/ready", httpPort));
+    l.add(String.format("  curl http://127.0.0.1:%d/ready; curl http://127.0.0.1:%d/metrics", httpPort, httpPort));
     l.add("Ctrl-C stops the fleet, the service and Cassandra.");
     return l;
+  }
+
+  /**
+   * The service's figures, fetched as the dashboard fetches them ({@link FleetOverview}), so that
+   * the terminal and the page show the same numbers for the same service instant.
+   */
+  private List<String> serviceLines(Channel channel) {
+    List<String> l = new ArrayList<>();
+    try {
+      l.addAll(overviewLines(FleetOverview.fetch(channel), dashboard));
+    } catch (StatusRuntimeException e) {
+      l.add("Service          not answering now: " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+    }
+    return l;
+  }
+
+  /** The overview as the demo prints it: the dashboard's top figures, in the dashboard's formats. */
+  static List<String> overviewLines(FleetOverview o, String dashboard) {
+    List<String> l = new ArrayList<>();
+    l.add("The service, as its dashboard shows it (" + dashboard.substring(0, dashboard.indexOf('#')) + "), as of "
+        + WHEN.format(Instant.parse(o.asOf())) + ":");
+    l.add(String.format(Locale.ROOT, "Fleet uptime     %.2f%% over the last 24 h; devices %,d active, %,d online, %,d offline, %,d working",
+        100 * o.uptime(), o.devicesActive(), o.devicesOnline(), o.devicesOffline(), o.devicesWorking()));
+    StringBuilder stages = new StringBuilder();
+    for (FleetOverview.StageDevices s : o.stages()) {
+      stages.append(stages.length() == 0 ? "" : "  ").append(s.stage()).append(' ').append(String.format(Locale.ROOT, "%,d", s.devices()));
+    }
+    l.add(String.format(Locale.ROOT, "Claimed          %,d: %s", o.devicesClaimed(), stages));
+    l.add(String.format(Locale.ROOT, "Sites            %s not available now, %s below their SLA this month",
+        count(o.sitesUnavailable(), o.sitesUnavailableMore()), count(o.sitesBelowSla(), o.sitesBelowSlaMore())));
+    StringBuilder kinds = new StringBuilder();
+    for (FleetOverview.KindCount k : o.alertsOpenByKind()) {
+      kinds.append(kinds.length() == 0 ? ": " : ", ").append(k.kind()).append(' ').append(String.format(Locale.ROOT, "%,d", k.count()));
+    }
+    l.add("Open alerts      " + count(o.alertsOpen(), o.alertsOpenMore()) + kinds);
+    return l;
+  }
+
+  private static String count(long n, boolean more) {
+    return String.format(Locale.ROOT, "%,d", n) + (more ? "+" : "");
+  }
+
+  /** The dashboard's address, with a token in the fragment, which the page keeps and the browser never sends. */
+  static String dashboardUrl(int httpPort, String token) {
+    return "http://127.0.0.1:" + httpPort + "/#token=" + token;
   }
 
   /** The smallest heartbeat multiplier that leaves every device {@link #MIN_REAL_SILENCE} at {@code speed}. */
@@ -224,6 +275,7 @@ public final class Demo implements Callable<Integer> {
   }
 
   private int example = -1;
+  private String dashboard;
   private DemoTokens tokens;
   private int tokensFor = -1; // the device whose app and device tokens are written
 

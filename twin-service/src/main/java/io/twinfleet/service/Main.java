@@ -34,6 +34,11 @@ public final class Main implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
   public static void main(String[] args) {
+    String format = System.getProperty("twinfleet.log.format", System.getenv().getOrDefault("TWINFLEET_LOG_FORMAT", "text"));
+    if (!format.equals("text") && !format.equals("json")) {
+      System.err.println("TWINFLEET_LOG_FORMAT (or -Dtwinfleet.log.format) is text or json, not \"" + format + "\"");
+      System.exit(2);
+    }
     System.exit(new CommandLine(new Main()).execute(args));
   }
 

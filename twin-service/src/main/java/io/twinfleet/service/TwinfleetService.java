@@ -22,6 +22,7 @@ import io.twinfleet.service.api.grpc.JourneyServiceImpl;
 import io.twinfleet.service.api.grpc.QualityServiceImpl;
 import io.twinfleet.service.api.grpc.SiteServiceImpl;
 import io.twinfleet.service.api.grpc.TelemetryServiceImpl;
+import io.twinfleet.service.api.http.JsonGateway;
 import io.twinfleet.service.device.BaselineSink;
 import io.twinfleet.service.device.DeviceReadModels;
 import io.twinfleet.service.device.DeviceSettings;
@@ -54,8 +55,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts everything a service node runs on an ActorSystem, in order: management (health), cluster
- * membership, schema (dev and test only), the device twins, the projections, then the gRPC server.
+ * Starts everything a service node runs on an ActorSystem, in order: schema (dev and test only),
+ * the ops HTTP port (health, metrics, dashboard), cluster membership, the device twins, the
+ * projections, then the gRPC server, which the dashboard's JSON calls reach in process.
  * {@code Main} and the tests use the same entry point.
  */
 public final class TwinfleetService {
@@ -130,6 +132,9 @@ public final class TwinfleetService {
         new SiteServiceImpl(system, grpcSettings, clock, sites, customerDevices),
         new QualityServiceImpl(system, grpcSettings, clock, new QualityQueries(quality, deviceSettings.projectionTags()),
             new AlertQueries(alerts), new AlertRows(alerts, deviceSettings.alerts().keepResolved()), deviceSettings.projectionTags())));
+    JsonGateway.get(system).serve(grpc.localChannel());
+    ServiceMetrics.get(system).watchShards(system, DeviceTwin.ENTITY_KEY.name());
+    ServiceMetrics.get(system).watchShards(system, SiteTwin.ENTITY_KEY.name());
     GrpcReadiness.Serving.get(system).listening();
     log.info("Twinfleet node up: gRPC{} on {}:{}, HTTP on {}, clock speed {}", tls.isPresent() ? " (TLS)" : "", grpcSettings.host(), grpc.port(),
         httpPort, speed);

@@ -2,6 +2,7 @@ package io.twinfleet.service.device;
 
 import io.twinfleet.service.CborSerializable;
 import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.ServiceMetrics;
 import io.twinfleet.service.StorageHealth;
 import io.twinfleet.service.Watchers;
 import io.twinfleet.service.device.DeviceState.Registered;
@@ -362,6 +363,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
   private Instant alertTimerAt; // when the alert timer fires; null when it is not armed
   private final long passivateAfterNanos;
   private final StorageHealth storage;
+  private final ServiceMetrics metrics;
   private long lastHeardNanos = System.nanoTime(); // the last message from outside (timers aside)
 
   private DeviceTwin(
@@ -382,6 +384,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
     this.tags = tagSets(deviceId, settings.projectionTags());
     this.passivateAfterNanos = passivateAfter.toNanos();
     this.storage = StorageHealth.get(context.getSystem());
+    this.metrics = ServiceMetrics.get(context.getSystem());
     if (shard != null) {
       timers.startSingleTimer(IDLE_TIMER, new IdleCheck(), passivateAfter);
     }
@@ -394,6 +397,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   @Override
   public Set<String> tagsFor(Event event) {
+    metrics.eventPersisted(ENTITY_KEY.name(), event); // called once per event written, never in recovery
     // Checkpoints are frequent and no projection needs them: untagged, they cost no tag_views write.
     if (event instanceof TelemetryCheckpointed) {
       return Set.of();

@@ -4,6 +4,7 @@ import io.twinfleet.service.quality.QualityLedger.Entry;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -127,25 +128,11 @@ public final class QualityBook {
     }
     long nowMillis = now.toEpochMilli();
     for (Map.Entry<Value, Map<Instant, Hour>> e : byValue.entrySet()) {
-      Map<Instant, Hour> rows = e.getValue();
-      long later = 0; // entered minus left from the hour being looked at on
-      for (Map.Entry<Instant, Hour> r : rows.entrySet()) {
-        if (r.getKey().toEpochMilli() > nowMillis) {
-          later += r.getValue().enter() - r.getValue().leave(); // stamped after now: not yet in the window
-        }
-      }
-      long count = members.getOrDefault(e.getKey(), 0L);
       long life = 0;
       long offline = 0;
-      Instant lastHour = hourOf(now);
-      for (Instant h = lastHour; !h.isBefore(from); h = h.minusMillis(HOUR)) {
-        Hour r = rows.getOrDefault(h, Hour.ZERO);
-        long atStart = count - later - (r.enter() - r.leave());
-        long end = Math.min(h.toEpochMilli() + HOUR, nowMillis);
-        long cut = h.toEpochMilli() + HOUR - end; // the part of the hour after now
-        life += atStart * (end - h.toEpochMilli()) + (r.enterPartialMillis() - r.enter() * cut) - (r.leavePartialMillis() - r.leave() * cut);
-        offline += r.offlineMillis();
-        later += r.enter() - r.leave();
+      for (Figures f : closedHours(from, now, members.getOrDefault(e.getKey(), 0L), e.getValue())) {
+        life += f.lifeMillis();
+        offline += f.offlineMillis();
       }
       out.put(e.getKey(), new Figures(life, offline));
     }
@@ -160,6 +147,72 @@ public final class QualityBook {
           : o.count() * nowMillis - o.sinceSumMillis();
       Figures f = out.getOrDefault(v, new Figures(0, 0));
       out.put(v, new Figures(f.lifeMillis(), f.offlineMillis() + Math.max(0, add)));
+    }
+    return out;
+  }
+
+  /** One hour of a window and the figures of its part up to now. */
+  public record HourFigures(Instant hour, Figures figures) {}
+
+  /**
+   * The figures of {@code v} in every whole hour of {@code [from, now)}, oldest first, the last one
+   * up to now: {@link #figures} hour by hour, open episodes counted in every hour they cover. They
+   * add up to what {@link #figures} gives for the window.
+   */
+  public static List<HourFigures> hourly(Value v, Instant from, Instant now, Map<Value, Long> members, Map<Key, Hour> hours, Map<Key, Open> open) {
+    if (!from.equals(hourOf(from))) {
+      throw new IllegalArgumentException("a window starts on a whole hour, not " + from);
+    }
+    Map<Instant, Hour> rows = new HashMap<>();
+    hours.forEach((k, h) -> {
+      if (k.dimension() == v.dimension() && k.value().equals(v.value()) && !k.hour().isBefore(from)) {
+        rows.put(k.hour(), h);
+      }
+    });
+    List<Figures> closed = closedHours(from, now, members.getOrDefault(v, 0L), rows);
+    long nowMillis = now.toEpochMilli();
+    List<HourFigures> out = new ArrayList<>(closed.size());
+    for (int i = closed.size() - 1; i >= 0; i--) {
+      Instant h = from.plusMillis((closed.size() - 1 - i) * HOUR);
+      long start = h.toEpochMilli();
+      long end = Math.min(start + HOUR, nowMillis);
+      long offline = closed.get(i).offlineMillis();
+      for (Map.Entry<Key, Open> e : open.entrySet()) {
+        Key k = e.getKey();
+        Open o = e.getValue();
+        if (o.count() == 0 || k.dimension() != v.dimension() || !k.value().equals(v.value()) || k.hour().isAfter(h)) {
+          continue;
+        }
+        // Opened in an earlier hour (or before the window): off line all through this one.
+        offline += k.hour().equals(h) && !k.hour().isBefore(from) ? Math.max(0, o.count() * end - o.sinceSumMillis()) : o.count() * (end - start);
+      }
+      out.add(new HourFigures(h, new Figures(closed.get(i).lifeMillis(), offline)));
+    }
+    return out;
+  }
+
+  /**
+   * Per hour of {@code [from, now)} of one value, newest first: its devices' life within the hour
+   * (up to now) and the off-line time booked in it by episodes already over. {@code count} is the
+   * value's devices now, {@code rows} its hour rows.
+   */
+  private static List<Figures> closedHours(Instant from, Instant now, long count, Map<Instant, Hour> rows) {
+    long nowMillis = now.toEpochMilli();
+    long later = 0; // entered minus left from the hour being looked at on
+    for (Map.Entry<Instant, Hour> r : rows.entrySet()) {
+      if (r.getKey().toEpochMilli() > nowMillis) {
+        later += r.getValue().enter() - r.getValue().leave(); // stamped after now: not yet in the window
+      }
+    }
+    List<Figures> out = new ArrayList<>();
+    for (Instant h = hourOf(now); !h.isBefore(from); h = h.minusMillis(HOUR)) {
+      Hour r = rows.getOrDefault(h, Hour.ZERO);
+      long atStart = count - later - (r.enter() - r.leave());
+      long end = Math.min(h.toEpochMilli() + HOUR, nowMillis);
+      long cut = h.toEpochMilli() + HOUR - end; // the part of the hour after now
+      long life = atStart * (end - h.toEpochMilli()) + (r.enterPartialMillis() - r.enter() * cut) - (r.leavePartialMillis() - r.leave() * cut);
+      out.add(new Figures(life, r.offlineMillis()));
+      later += r.enter() - r.leave();
     }
     return out;
   }

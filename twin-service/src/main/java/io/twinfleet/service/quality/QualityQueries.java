@@ -6,6 +6,7 @@ import io.twinfleet.persistence.readmodel.QualityRepository.OpenRow;
 import io.twinfleet.persistence.readmodel.QualityRepository.SliceRow;
 import io.twinfleet.service.quality.QualityBook.Figures;
 import io.twinfleet.service.quality.QualityBook.Hour;
+import io.twinfleet.service.quality.QualityBook.HourFigures;
 import io.twinfleet.service.quality.QualityBook.Key;
 import io.twinfleet.service.quality.QualityBook.Open;
 import io.twinfleet.service.quality.QualityBook.Value;
@@ -27,8 +28,8 @@ import java.util.concurrent.CompletionStage;
  */
 public final class QualityQueries {
 
-  /** The whole fleet over a window, and its devices now. */
-  public record Fleet(Instant from, Instant to, Figures figures, long active, long online, long working) {}
+  /** The whole fleet over a window (and, when asked, each hour of it), and its devices now. */
+  public record Fleet(Instant from, Instant to, Figures figures, List<HourFigures> hours, long active, long online, long working) {}
 
   /** One value's share of a window: its devices now, its life and downtime in the window, its share of all downtime. */
   public record Share(String value, long devices, Figures figures, double share) {}
@@ -50,11 +51,17 @@ public final class QualityQueries {
   }
 
   public CompletionStage<Fleet> fleet(Duration window, Instant now) {
+    return fleet(window, now, false);
+  }
+
+  /** As {@link #fleet(Duration, Instant)}, with the figures of every hour of the window when {@code hourly}. */
+  public CompletionStage<Fleet> fleet(Duration window, Instant now, boolean hourly) {
     Instant from = windowStart(now, window);
+    Value fleet = new Value(QualityDimension.ALL, "");
     return sums(from, now).thenApply(s -> {
-      Figures all = QualityBook.figures(from, now, s.members(), s.hours(), s.open())
-          .getOrDefault(new Value(QualityDimension.ALL, ""), new Figures(0, 0));
-      return new Fleet(from, now, all, s.members().getOrDefault(new Value(QualityDimension.ALL, ""), 0L), s.online(), s.working());
+      Figures all = QualityBook.figures(from, now, s.members(), s.hours(), s.open()).getOrDefault(fleet, new Figures(0, 0));
+      List<HourFigures> hours = hourly ? QualityBook.hourly(fleet, from, now, s.members(), s.hours(), s.open()) : List.of();
+      return new Fleet(from, now, all, hours, s.members().getOrDefault(fleet, 0L), s.online(), s.working());
     });
   }
 

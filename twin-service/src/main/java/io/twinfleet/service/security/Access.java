@@ -19,14 +19,18 @@ final class Access {
 
   private static final Set<Role> APP = EnumSet.of(Role.APP);
   private static final Set<Role> DEVICE = EnumSet.of(Role.DEVICE);
+  // Journey and support teams read sites too: availability and the SLA are part of service quality.
+  private static final Set<Role> JOURNEY = EnumSet.of(Role.JOURNEY);
+  private static final Set<Role> APP_OR_JOURNEY = EnumSet.of(Role.APP, Role.JOURNEY);
 
   private static final Map<String, Set<Role>> BY_METHOD = Map.ofEntries(
       Map.entry("twinfleet.v1.DeviceService/GetDevice", APP),
       Map.entry("twinfleet.v1.DeviceService/WatchDevice", APP),
       Map.entry("twinfleet.v1.DeviceService/ListCustomerDevices", APP),
-      Map.entry("twinfleet.v1.SiteService/GetSite", APP),
+      Map.entry("twinfleet.v1.SiteService/GetSite", APP_OR_JOURNEY),
       Map.entry("twinfleet.v1.SiteService/WatchSite", APP),
-      Map.entry("twinfleet.v1.SiteService/GetSiteSla", APP),
+      Map.entry("twinfleet.v1.SiteService/GetSiteSla", APP_OR_JOURNEY),
+      Map.entry("twinfleet.v1.SiteService/ListSites", JOURNEY),
       Map.entry("twinfleet.v1.TelemetryService/Report", DEVICE),
       Map.entry("twinfleet.v1.TelemetryService/ReportStream", DEVICE));
 

@@ -3,6 +3,7 @@ package io.twinfleet.service.site;
 import io.twinfleet.persistence.readmodel.SitesRepository.SiteRow;
 import io.twinfleet.service.CborSerializable;
 import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.ServiceMetrics;
 import io.twinfleet.service.Watchers;
 import io.twinfleet.service.device.ErrorCode;
 import io.twinfleet.service.quality.Sla;
@@ -119,6 +120,7 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
   private final ActorContext<Command> context;
   private final Duration reorderWindow;
   private Set<ActorRef<SiteView>> watchers; // null while nobody watches
+  private final ServiceMetrics metrics;
 
   /** What a site nobody claimed a device at gets, and, word for word, an app asking for another customer's site. */
   public static String noSite(String siteId) {
@@ -132,6 +134,14 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
     this.clock = clock;
     this.context = context;
     this.reorderWindow = clock.serviceTime(settings.reorderWindow());
+    this.metrics = ServiceMetrics.get(context.getSystem());
+  }
+
+  /** No projection reads site events; this is where each one written is counted (never in recovery). */
+  @Override
+  public Set<String> tagsFor(Event event) {
+    metrics.eventPersisted(ENTITY_KEY.name(), event);
+    return Set.of();
   }
 
   @Override

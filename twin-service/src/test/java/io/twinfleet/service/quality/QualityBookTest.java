@@ -86,6 +86,38 @@ class QualityBookTest {
   }
 
   @Test
+  void eachHourHoldsItsOwnLifeAndDowntimeAndTheHoursAddUpToTheWindow() {
+    activated("b", "1.0", at("09:00"));
+    activated("a", "1.0", at("10:30"));
+    event("a", new WentOffline(at("11:15")));
+    event("a", new CameOnline(at("12:45")));
+    event("a", new DeviceDecommissioned("c", DecommissionReason.RETURNED, at("14:20")));
+    event("b", new WentOffline(at("13:30"))); // still off line at the end, across three hours
+
+    Value fleet = new Value(QualityDimension.ALL, "");
+    List<QualityBook.HourFigures> hourly = QualityBook.hourly(fleet, at("10:00"), at("15:40"), members, hours, open);
+    assertEquals(List.of(at("10:00"), at("11:00"), at("12:00"), at("13:00"), at("14:00"), at("15:00")),
+        hourly.stream().map(QualityBook.HourFigures::hour).toList(), "every hour of the window, oldest first");
+    // Life: b all along; a from 10:30 to 14:20. Off line: a 11:15-12:45, b from 13:30 on.
+    long[][] expected = {{60 + 30, 0}, {120, 45}, {120, 45}, {120, 30}, {60 + 20, 60}, {40, 40}};
+    for (int i = 0; i < expected.length; i++) {
+      Figures h = hourly.get(i).figures();
+      assertEquals(expected[i][0], minutes(h.lifeMillis()), "life in hour " + i);
+      assertEquals(expected[i][1], minutes(h.offlineMillis()), "off line in hour " + i);
+    }
+    Figures window = QualityBook.figures(at("10:00"), at("15:40"), members, hours, open).get(fleet);
+    assertEquals(window.lifeMillis(), hourly.stream().mapToLong(h -> h.figures().lifeMillis()).sum());
+    assertEquals(window.offlineMillis(), hourly.stream().mapToLong(h -> h.figures().offlineMillis()).sum());
+    assertEquals(0.25, hourly.get(4).figures().uptime(), 1e-9, "60 of 80 minutes off line in the 14:00 hour");
+
+    // The episode that began before the window counts in every hour of a later window.
+    List<QualityBook.HourFigures> late = QualityBook.hourly(fleet, at("14:00"), at("15:40"), members, hours, open);
+    assertEquals(60, minutes(late.get(0).figures().offlineMillis()));
+    assertEquals(40, minutes(late.get(1).figures().offlineMillis()));
+    assertThrows(IllegalArgumentException.class, () -> QualityBook.hourly(fleet, at("14:30"), at("15:00"), members, hours, open));
+  }
+
+  @Test
   void anEpisodeCountsOnceUnderTheWorstFaultAndTheLedgerIgnoresRepeats() {
     activated("a", "1.0", at("10:00"));
     event("a", new FaultRaised("W-1", Severity.WARNING, at("10:05")));

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.twinfleet.protocol.v1.BatchAck;
 import io.twinfleet.protocol.v1.Rejection;
+import io.twinfleet.service.ServiceMetrics;
 import io.twinfleet.service.device.DeviceTwin.ReportListener;
 import io.twinfleet.service.device.DeviceTwin.ReportOutcome;
 import java.time.Duration;
@@ -97,6 +98,8 @@ final class BatchAcker extends AbstractBehavior<ReportListener> {
   /** How many ask timeouts a timed-out reading may keep its permit while its twin has not answered. */
   static final int LATE_LIMIT = 4;
 
+  private final ServiceMetrics metrics;
+
   private BatchAcker(ActorContext<ReportListener> ctx, TimerScheduler<ReportListener> timers, ServerCallStreamObserver<BatchAck> out, Duration timeout,
       InFlightReadings.Account permits) {
     super(ctx);
@@ -104,6 +107,7 @@ final class BatchAcker extends AbstractBehavior<ReportListener> {
     this.out = out;
     this.timeout = timeout;
     this.permits = permits;
+    this.metrics = ServiceMetrics.get(ctx.getSystem());
   }
 
   @Override
@@ -205,6 +209,7 @@ final class BatchAcker extends AbstractBehavior<ReportListener> {
       } else {
         permits.give(p.permits);
       }
+      count(p.ack);
       if (!closed) {
         out.onNext(p.ack.build());
         if (failure == null) {
@@ -224,6 +229,14 @@ final class BatchAcker extends AbstractBehavior<ReportListener> {
   }
 
   /** {@code retryAfter} may be null. */
+  /** Counts a batch's answers, sent or not: its sender went away or it did not, they were given. */
+  private void count(BatchAck.Builder ack) {
+    metrics.readingsAnswered("accepted", ack.getAccepted());
+    for (Rejection r : ack.getRejectionsList()) {
+      metrics.readingsAnswered(r.getCode(), 1);
+    }
+  }
+
   static Rejection rejection(int index, String deviceId, String code, String message, Duration retryAfter) {
     Rejection.Builder r = Rejection.newBuilder().setIndex(index).setDeviceId(deviceId).setCode(code).setMessage(message);
     if (retryAfter != null) {

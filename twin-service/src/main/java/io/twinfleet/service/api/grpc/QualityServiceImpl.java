@@ -5,6 +5,7 @@ import io.grpc.stub.StreamObserver;
 import io.twinfleet.protocol.v1.AcknowledgeAlertRequest;
 import io.twinfleet.protocol.v1.AlertChange;
 import io.twinfleet.protocol.v1.FleetQuality;
+import io.twinfleet.protocol.v1.HourlyUptime;
 import io.twinfleet.protocol.v1.GetFleetQualityRequest;
 import io.twinfleet.protocol.v1.GetQualityBreakdownRequest;
 import io.twinfleet.protocol.v1.ListAlertsRequest;
@@ -70,7 +71,13 @@ public final class QualityServiceImpl extends QualityServiceGrpc.QualityServiceI
   public void getFleetQuality(GetFleetQualityRequest req, StreamObserver<FleetQuality> out) {
     try {
       Duration window = window(req.hasWindow(), req.getWindow());
-      Answers.answer(queries.fleet(window, clock.instant()), out, f -> FleetQuality.newBuilder()
+      Answers.answer(queries.fleet(window, clock.instant(), req.getHourly()), out, f -> FleetQuality.newBuilder()
+          .addAllHours(f.hours().stream().map(h -> HourlyUptime.newBuilder()
+              .setHour(ProtoMapping.timestamp(h.hour()))
+              .setUptime(h.figures().uptime())
+              .setLife(ProtoMapping.duration(Duration.ofMillis(h.figures().lifeMillis())))
+              .setOffline(ProtoMapping.duration(Duration.ofMillis(h.figures().offlineMillis())))
+              .build()).toList())
           .setWindowStart(ProtoMapping.timestamp(f.from()))
           .setAsOf(ProtoMapping.timestamp(f.to()))
           .setUptime(f.figures().uptime())

@@ -9,6 +9,7 @@ import io.twinfleet.protocol.v1.Rejection;
 import io.twinfleet.protocol.v1.ReportResponse;
 import io.twinfleet.protocol.v1.TelemetryServiceGrpc;
 import io.twinfleet.service.ServiceClock;
+import io.twinfleet.service.ServiceMetrics;
 import io.twinfleet.service.device.DeviceSettings;
 import io.twinfleet.service.device.DeviceTwin;
 import io.twinfleet.service.Asks;
@@ -53,6 +54,7 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
   private final ServiceClock clock;
   private final AtomicLong streams = new AtomicLong();
   private final InFlightReadings inFlight;
+  private final ServiceMetrics metrics;
 
   /** How long a client should wait when the node holds all the readings it takes. */
   static final Duration BUSY_RETRY = Duration.ofMillis(250);
@@ -73,10 +75,13 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
     this.deviceSettings = deviceSettings;
     this.clock = clock;
     this.inFlight = new InFlightReadings(settings.maxReadingsInFlight());
+    this.metrics = ServiceMetrics.get(system);
   }
 
   @Override
-  public void report(io.twinfleet.protocol.v1.Reading request, StreamObserver<ReportResponse> out) {
+  public void report(io.twinfleet.protocol.v1.Reading request, StreamObserver<ReportResponse> responses) {
+    metrics.readingsReceived(1);
+    StreamObserver<ReportResponse> out = counted(responses);
     Reading reading;
     try {
       reading = ProtoMapping.reading(request, -1, clock.instant(), deviceSettings);
@@ -148,6 +153,7 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
           return;
         }
         int n = batch.getReadingsCount();
+        metrics.readingsReceived(n);
         if (n == 0 || n > settings.maxBatchSize()) {
           fail("batch " + Long.toUnsignedString(batch.getBatchId()) + ": readings: a batch holds 1 to " + settings.maxBatchSize()
               + " readings, this one has " + n);
@@ -205,6 +211,28 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
       @Override
       public void onCompleted() {
         acker.tell(new BatchAcker.ClientDone());
+      }
+    };
+  }
+
+  /** {@code out}, counting its one reading's answer: accepted, or the status it was refused with. */
+  private StreamObserver<ReportResponse> counted(StreamObserver<ReportResponse> out) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(ReportResponse value) {
+        metrics.readingsAnswered("accepted", 1);
+        out.onNext(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        metrics.readingsAnswered(Status.fromThrowable(t).getCode().name(), 1);
+        out.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        out.onCompleted();
       }
     };
   }
