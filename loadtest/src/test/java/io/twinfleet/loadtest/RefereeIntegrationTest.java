@@ -21,21 +21,27 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A small scenario against a real service node and the forked Cassandra, on an accelerated clock:
  * a few hundred devices are provisioned, live for a simulated day (first reports,
  * drops, battery drain, faults, charging sessions, firmware upgrades, decommissioning), and the
- * referee then finds the service's view of every device equal to the truth.
+ * referee then finds the service's view of every device equal to the truth. Then the dashboard,
+ * in a real browser, shows that fleet as the API does ({@link DashboardCheck}).
  */
 @ExtendWith(CassandraExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RefereeIntegrationTest {
 
   private static final double SPEED = 1_000;
   private static ServiceNode node;
   private static Path data;
+  private static final HeldClock clock = new HeldClock();
 
   @BeforeAll
   static void startNode(TestKeyspace ks) throws Exception {
@@ -48,7 +54,7 @@ class RefereeIntegrationTest {
         twinfleet.clock.speed = %s
         pekko.remote.artery.canonical.port = 0
         pekko.management.http.port = 0
-        """.formatted(ks.keyspace(), ks.host(), ks.port(), SPEED)), data, false);
+        """.formatted(ks.keyspace(), ks.host(), ks.port(), SPEED)), data, false, clock);
   }
 
   @AfterAll
@@ -59,6 +65,7 @@ class RefereeIntegrationTest {
   }
 
   @Test
+  @Order(1)
   void refereeFindsTheServiceEqualToTheTruth() throws Exception {
     // Shorter gaps than a real fleet, so that one simulated day sees every kind of change.
     FleetProfile lively = new FleetProfile(0.05, 0.05, Duration.ofHours(2), Duration.ofDays(2), Duration.ofHours(6),
@@ -132,5 +139,12 @@ class RefereeIntegrationTest {
     } finally {
       Channels.close(channels);
     }
+  }
+
+  /** After the fleet has lived its day (the test before), with the service's clock held from now on. */
+  @Test
+  @Order(2)
+  void theDashboardShowsTheFleetAsTheApiDoesAndAcknowledgesAnAlert() throws Exception {
+    DashboardCheck.verify(node, clock, data);
   }
 }

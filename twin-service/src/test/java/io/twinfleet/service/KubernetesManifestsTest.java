@@ -577,7 +577,7 @@ class KubernetesManifestsTest {
 
     private void unknownSetting(HasMetadata resource, String field, String name, Set<String> settings) {
       if (name.startsWith("TWINFLEET_") && !settings.contains(name)) {
-        problem(resource, field, "no ${?" + name + "} in " + SERVICE_CONFIG + "/*.conf: the service would ignore it");
+        problem(resource, field, "no ${?" + name + "} in " + SERVICE_CONFIG + "/*.conf nor its logback.xml: the service would ignore it");
       }
     }
 
@@ -795,12 +795,22 @@ class KubernetesManifestsTest {
 
   // ---- Small helpers ----
 
-  /** Every TWINFLEET_ variable the service reads: the ${?TWINFLEET_...} in its .conf files. */
+  /**
+   * Every TWINFLEET_ variable the service reads: the ${?TWINFLEET_...} in its .conf files, and the
+   * ${TWINFLEET_...:-default} in its logback.xml.
+   */
   static Set<String> serviceSettings() {
     Set<String> names = new TreeSet<>();
     Pattern reference = Pattern.compile("\\$\\{\\?(TWINFLEET_[A-Z0-9_]+)}");
+    Pattern logging = Pattern.compile("\\$\\{(TWINFLEET_[A-Z0-9_]+):-");
     try (Stream<Path> files = Files.list(SERVICE_CONFIG)) {
-      files.filter(f -> f.toString().endsWith(".conf")).forEach(f -> reference.matcher(read(f)).results().forEach(r -> names.add(r.group(1))));
+      files.forEach(f -> {
+        if (f.toString().endsWith(".conf")) {
+          reference.matcher(read(f)).results().forEach(r -> names.add(r.group(1)));
+        } else if (f.getFileName().toString().equals("logback.xml")) {
+          logging.matcher(read(f)).results().forEach(r -> names.add(r.group(1)));
+        }
+      });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
