@@ -98,8 +98,10 @@ public final class Demo implements Callable<Integer> {
     InProcessLog.toFile(log);
 
     out.printf("Twinfleet demo: starting Cassandra and a service node (clock x%s); the service logs to %s%n", LoadTest.fmt(speed), log);
+    // Pekko would start stopping the service at Ctrl-C by itself, while the fleet still sends; the
+    // demo's own hook stops the fleet first, then the service.
     io.twinfleet.service.ServiceNode node = io.twinfleet.service.ServiceNode.start(
-        ConfigFactory.parseMap(Map.of("twinfleet.clock.speed", speed)), data, true);
+        ConfigFactory.parseMap(Map.of("twinfleet.clock.speed", speed, "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off")), data, true);
     String target = "127.0.0.1:" + node.grpcPort();
     SecuritySettings security = SecuritySettings.fromConfig(node.system().settings().config(), data);
     tokens = new DemoTokens(Secrets.hs256(security), data.resolve("tokens"));

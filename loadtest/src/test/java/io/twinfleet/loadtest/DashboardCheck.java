@@ -36,8 +36,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
@@ -194,15 +197,25 @@ final class DashboardCheck {
     return browser.findElements(By.cssSelector(css)).stream().map(e -> e.getDomAttribute(attribute)).toList();
   }
 
-  /** The demo's live summary, made from the same overview, shows every tile's figure as the page shows it. */
+  /** The demo's live summary, made from the same overview, shows every tile's figure as the page shows it, each in its place. */
   private static void terminalShowsWhatThePageShows(ChromeDriver browser, List<String> terminal) {
     String text = String.join("\n", terminal);
-    assertTrue(text.contains(browser.findElement(By.id("as-of")).getText().replace("as of ", "")), "the same instant: " + text);
-    for (String id : List.of("uptime-24h", "devices-active", "devices-online", "devices-offline", "devices-working", "devices-claimed",
-        "sites-unavailable", "sites-below-sla", "alerts-open")) {
-      String shown = browser.findElement(By.id(id)).getText();
-      assertTrue(text.contains(shown), id + " shows " + shown + ", which the terminal summary does not: " + text);
-    }
+    Map<String, String> where = new LinkedHashMap<>();
+    where.put("as-of", "as of (.+ UTC):");
+    where.put("uptime-24h", "Fleet uptime +(\\S+) over the last 24 h");
+    where.put("devices-active", "devices ([\\d,]+) active");
+    where.put("devices-online", " ([\\d,]+) online,");
+    where.put("devices-offline", " ([\\d,]+) offline,");
+    where.put("devices-working", " ([\\d,]+) working");
+    where.put("devices-claimed", "Claimed +([\\d,]+):");
+    where.put("sites-unavailable", "Sites +([\\d,]+\\+?) not available now");
+    where.put("sites-below-sla", " ([\\d,]+\\+?) below their SLA");
+    where.put("alerts-open", "Open alerts +([\\d,]+\\+?)");
+    where.forEach((id, pattern) -> {
+      Matcher m = Pattern.compile(pattern).matcher(text);
+      assertTrue(m.find(), "the terminal summary shows " + id + ": " + text);
+      assertEquals(browser.findElement(By.id(id)).getText().replaceFirst("^as of ", ""), m.group(1), id + " on the page and in the terminal");
+    });
   }
 
   private static void lookUpADevice(ChromeDriver browser, ManagedChannel journey) {

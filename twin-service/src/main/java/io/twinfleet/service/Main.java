@@ -31,14 +31,18 @@ import picocli.CommandLine.Spec;
     subcommands = {Main.Serve.class, Main.Cassandra.class, Main.Schema.class, Main.Token.class})
 public final class Main implements Runnable {
 
-  private static final Logger log = LoggerFactory.getLogger(Main.class);
-
-  public static void main(String[] args) {
+  // Before the logger below: its first use configures logging, which reads the format.
+  static {
     String format = System.getProperty("twinfleet.log.format", System.getenv().getOrDefault("TWINFLEET_LOG_FORMAT", "text"));
     if (!format.equals("text") && !format.equals("json")) {
       System.err.println("TWINFLEET_LOG_FORMAT (or -Dtwinfleet.log.format) is text or json, not \"" + format + "\"");
       System.exit(2);
     }
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  public static void main(String[] args) {
     System.exit(new CommandLine(new Main()).execute(args));
   }
 

@@ -15,7 +15,9 @@ import scala.jdk.javaapi.FutureConverters;
  * default provider builds them (the {@code datastax-java-driver} settings) and handed this node's
  * meter registry, so that the driver's request and error meters (see
  * {@code datastax-java-driver.advanced.metrics}) reach {@code /metrics}. Named in the
- * {@code session-provider} settings of persistence.conf.
+ * {@code session-provider} settings of persistence.conf. Contact points come from the settings;
+ * Pekko's provider could also look them up through Pekko Discovery (its {@code service-discovery}
+ * settings), which this one does not.
  */
 public final class MeteredSessionProvider implements CqlSessionProvider {
 

@@ -14,7 +14,9 @@ import org.apache.pekko.projection.internal.Telemetry;
  * ({@code pekko.projection.telemetry.implementations}): how far behind the journal each event is
  * when its handler takes it (the projection lag, from the event's write time), events whose
  * offsets are stored, handler errors and projection failures. Tagged by projection name only: a
- * name's instances (one per tag slice) add up.
+ * name's instances (one per tag slice) add up. The hook is Pekko Projection's instrumentation SPI,
+ * which sits in its {@code internal} package: a Pekko Projection upgrade may change it (the
+ * compiler says so), and this class with it.
  */
 public final class ProjectionTelemetry implements Telemetry {
 

@@ -13,8 +13,12 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
@@ -89,11 +93,14 @@ public final class ServiceMetrics implements Extension {
         .register(registry)).increment(n);
   }
 
-  /** One event written to the journal by an entity of type {@code entity}. */
+  /**
+   * One event handed to the journal by an entity of type {@code entity}. A write that then fails
+   * is counted too; it fails its command and stops its twin, and shows in the Cassandra meters.
+   */
   public void eventPersisted(String entity, Object event) {
     String type = event.getClass().getSimpleName();
     eventsPersisted.computeIfAbsent(entity + '/' + type, k -> Counter.builder("twinfleet.events.persisted")
-        .description("Events written to the journal, by entity type and event")
+        .description("Events handed to the journal to be written, by entity type and event")
         .tag("entity", entity)
         .tag("event", type)
         .register(registry)).increment();
@@ -111,12 +118,17 @@ public final class ServiceMetrics implements Extension {
     Gauge.builder("twinfleet.twins.live", twins, AtomicLong::get)
         .description("Twins in memory on this node").tag("entity", typeName).register(registry);
     org.apache.pekko.actor.ActorRef region = ClusterSharding.get(Adapter.toClassic(system)).shardRegion(typeName);
-    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, SHARD_POLL, () ->
+    Cancellable polling = system.scheduler().scheduleWithFixedDelay(Duration.ZERO, SHARD_POLL, () ->
         Patterns.ask(region, ShardRegion.getRegionStatsInstance(), SHARD_POLL).whenComplete((answer, error) -> {
           if (answer instanceof ShardRegion.ShardRegionStats stats) {
             shards.set(stats.getStats().size());
             twins.set(stats.getStats().values().stream().mapToLong(n -> ((Number) n).longValue()).sum());
           }
         }), system.executionContext());
+    // Not after the region has handed its shards off and stopped.
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "stop-shard-gauges-" + typeName, () -> {
+      polling.cancel();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
   }
 }

@@ -397,7 +397,7 @@ public final class DeviceTwin extends EventSourcedBehaviorWithEnforcedReplies<De
 
   @Override
   public Set<String> tagsFor(Event event) {
-    metrics.eventPersisted(ENTITY_KEY.name(), event); // called once per event written, never in recovery
+    metrics.eventPersisted(ENTITY_KEY.name(), event); // called once per event handed to the journal, never in recovery
     // Checkpoints are frequent and no projection needs them: untagged, they cost no tag_views write.
     if (event instanceof TelemetryCheckpointed) {
       return Set.of();

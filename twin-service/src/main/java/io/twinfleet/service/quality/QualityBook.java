@@ -155,8 +155,8 @@ public final class QualityBook {
   public record HourFigures(Instant hour, Figures figures) {}
 
   /**
-   * The figures of {@code v} in every whole hour of {@code [from, now)}, oldest first, the last one
-   * up to now: {@link #figures} hour by hour, open episodes counted in every hour they cover. They
+   * The figures of {@code v} in every hour of {@code [from, now)}, oldest first, the last one up
+   * to now (none that begins at now): {@link #figures} hour by hour, open episodes counted in every hour they cover. They
    * add up to what {@link #figures} gives for the window.
    */
   public static List<HourFigures> hourly(Value v, Instant from, Instant now, Map<Value, Long> members, Map<Key, Hour> hours, Map<Key, Open> open) {
@@ -169,22 +169,31 @@ public final class QualityBook {
         rows.put(k.hour(), h);
       }
     });
+    Map<Instant, Open> opened = new HashMap<>();
+    open.forEach((k, o) -> {
+      if (o.count() != 0 && k.dimension() == v.dimension() && k.value().equals(v.value())) {
+        opened.put(k.hour(), o);
+      }
+    });
     List<Figures> closed = closedHours(from, now, members.getOrDefault(v, 0L), rows);
     long nowMillis = now.toEpochMilli();
     List<HourFigures> out = new ArrayList<>(closed.size());
     for (int i = closed.size() - 1; i >= 0; i--) {
       Instant h = from.plusMillis((closed.size() - 1 - i) * HOUR);
       long start = h.toEpochMilli();
+      if (start == nowMillis) {
+        break; // now is on the hour: the hour it starts has no time in the window yet
+      }
       long end = Math.min(start + HOUR, nowMillis);
       long offline = closed.get(i).offlineMillis();
-      for (Map.Entry<Key, Open> e : open.entrySet()) {
-        Key k = e.getKey();
+      for (Map.Entry<Instant, Open> e : opened.entrySet()) {
+        Instant openedIn = e.getKey();
         Open o = e.getValue();
-        if (o.count() == 0 || k.dimension() != v.dimension() || !k.value().equals(v.value()) || k.hour().isAfter(h)) {
+        if (openedIn.isAfter(h)) {
           continue;
         }
         // Opened in an earlier hour (or before the window): off line all through this one.
-        offline += k.hour().equals(h) && !k.hour().isBefore(from) ? Math.max(0, o.count() * end - o.sinceSumMillis()) : o.count() * (end - start);
+        offline += openedIn.equals(h) && !openedIn.isBefore(from) ? Math.max(0, o.count() * end - o.sinceSumMillis()) : o.count() * (end - start);
       }
       out.add(new HourFigures(h, new Figures(closed.get(i).lifeMillis(), offline)));
     }

@@ -17,7 +17,7 @@ import io.grpc.Status;
  */
 public final class AuthInterceptor implements ServerInterceptor {
 
-  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final String BEARER = "Bearer ";
 
   private final TokenVerifier verifier; // null when insecure

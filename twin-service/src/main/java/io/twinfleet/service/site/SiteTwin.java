@@ -137,7 +137,7 @@ public final class SiteTwin extends EventSourcedBehaviorWithEnforcedReplies<Site
     this.metrics = ServiceMetrics.get(context.getSystem());
   }
 
-  /** No projection reads site events; this is where each one written is counted (never in recovery). */
+  /** No projection reads site events; this is where each one handed to the journal is counted (never in recovery). */
   @Override
   public Set<String> tagsFor(Event event) {
     metrics.eventPersisted(ENTITY_KEY.name(), event);

@@ -228,8 +228,7 @@ final class BatchAcker extends AbstractBehavior<ReportListener> {
     return closed && order.isEmpty() && late.isEmpty() ? Behaviors.stopped() : this;
   }
 
-  /** {@code retryAfter} may be null. */
-  /** Counts a batch's answers, sent or not: its sender went away or it did not, they were given. */
+  /** Counts a batch's answers, sent or not: whether or not its sender is still there, they were given. */
   private void count(BatchAck.Builder ack) {
     metrics.readingsAnswered("accepted", ack.getAccepted());
     for (Rejection r : ack.getRejectionsList()) {
@@ -237,6 +236,7 @@ final class BatchAcker extends AbstractBehavior<ReportListener> {
     }
   }
 
+  /** {@code retryAfter} may be null. */
   static Rejection rejection(int index, String deviceId, String code, String message, Duration retryAfter) {
     Rejection.Builder r = Rejection.newBuilder().setIndex(index).setDeviceId(deviceId).setCode(code).setMessage(message);
     if (retryAfter != null) {

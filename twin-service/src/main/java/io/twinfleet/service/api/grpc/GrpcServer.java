@@ -146,9 +146,14 @@ public final class GrpcServer {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
-      local.shutdownNow();
+      if (!local.awaitTermination(1, TimeUnit.SECONDS)) {
+        localChannel.shutdownNow();
+        local.shutdownNow().awaitTermination(1, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       server.shutdownNow();
+      localChannel.shutdownNow();
+      local.shutdownNow();
       Thread.currentThread().interrupt();
     }
     log.info("gRPC server stopped");

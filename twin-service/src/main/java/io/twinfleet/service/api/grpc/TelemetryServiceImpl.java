@@ -155,6 +155,7 @@ public final class TelemetryServiceImpl extends TelemetryServiceGrpc.TelemetrySe
         int n = batch.getReadingsCount();
         metrics.readingsReceived(n);
         if (n == 0 || n > settings.maxBatchSize()) {
+          metrics.readingsAnswered(Status.Code.INVALID_ARGUMENT.name(), n); // the stream's end answers them
           fail("batch " + Long.toUnsignedString(batch.getBatchId()) + ": readings: a batch holds 1 to " + settings.maxBatchSize()
               + " readings, this one has " + n);
           return;

@@ -3,6 +3,7 @@ package io.twinfleet.service.api.http;
 import com.google.protobuf.util.Durations;
 import com.google.protobuf.util.Timestamps;
 import io.grpc.Channel;
+import io.grpc.Deadline;
 import io.twinfleet.protocol.v1.Alert;
 import io.twinfleet.protocol.v1.AlertState;
 import io.twinfleet.protocol.v1.FleetQuality;
@@ -57,23 +58,28 @@ public record FleetOverview(
   static final int COUNT_CAP = 10_000;
   private static final int PAGE = 500;
 
-  /** Fetches the overview through {@code channel} (which carries the caller's token). Blocks; throws the first call's failure. */
+  /**
+   * Fetches the overview through {@code channel} (which carries the caller's token). Blocks, for at
+   * most 15 s in all; throws the first call's failure.
+   */
   public static FleetOverview fetch(Channel channel) {
-    FleetQuality quality = QualityServiceGrpc.newBlockingStub(channel)
+    Deadline deadline = JsonGateway.deadline();
+    QualityServiceGrpc.QualityServiceBlockingStub qualityService = QualityServiceGrpc.newBlockingStub(channel).withDeadline(deadline);
+    FleetQuality quality = qualityService
         .getFleetQuality(GetFleetQualityRequest.newBuilder().setWindow(Durations.fromMillis(UPTIME_WINDOW.toMillis())).build());
-    StageFunnel funnel = JourneyServiceGrpc.newBlockingStub(channel).getStageFunnel(GetStageFunnelRequest.getDefaultInstance());
+    StageFunnel funnel = JourneyServiceGrpc.newBlockingStub(channel).withDeadline(deadline).getStageFunnel(GetStageFunnelRequest.getDefaultInstance());
     List<StageDevices> stages = new ArrayList<>();
     for (StageCount c : funnel.getStagesList()) {
       stages.add(new StageDevices(c.getStage().name(), c.getDevices()));
     }
-    long[] unavailable = countSites(channel, ListSitesRequest.newBuilder().setUnavailableNow(true));
-    long[] belowSla = countSites(channel, ListSitesRequest.newBuilder().setBelowSla(true));
+    SiteServiceGrpc.SiteServiceBlockingStub siteService = SiteServiceGrpc.newBlockingStub(channel).withDeadline(deadline);
+    Count unavailable = countSites(siteService, ListSitesRequest.newBuilder().setUnavailableNow(true));
+    Count belowSla = countSites(siteService, ListSitesRequest.newBuilder().setBelowSla(true));
     Map<String, Long> byKind = new TreeMap<>();
     long open = 0;
     String token = "";
     do {
-      ListAlertsResponse page = QualityServiceGrpc.newBlockingStub(channel)
-          .listAlerts(ListAlertsRequest.newBuilder().setState(AlertState.ALERT_OPEN).setPageSize(PAGE).setPageToken(token).build());
+      ListAlertsResponse page = qualityService.listAlerts(ListAlertsRequest.newBuilder().setState(AlertState.ALERT_OPEN).setPageSize(PAGE).setPageToken(token).build());
       for (Alert a : page.getAlertsList()) {
         byKind.merge(a.getKind().name(), 1L, Long::sum);
       }
@@ -84,19 +90,21 @@ public record FleetOverview(
     byKind.forEach((k, n) -> kinds.add(new KindCount(k, n)));
     return new FleetOverview(Timestamps.toString(quality.getAsOf()), Durations.toString(Durations.fromMillis(UPTIME_WINDOW.toMillis())),
         quality.getUptime(), quality.getDevicesActive(), quality.getDevicesOnline(), quality.getDevicesOffline(), quality.getDevicesWorking(),
-        funnel.getDevices(), stages, unavailable[0], unavailable[1] == 1, belowSla[0], belowSla[1] == 1, open, !token.isEmpty(), kinds);
+        funnel.getDevices(), stages, unavailable.count(), unavailable.more(), belowSla.count(), belowSla.more(), open, !token.isEmpty(), kinds);
   }
 
-  /** The sites a filter lists, up to the cap: {count, 1 if there are more}. */
-  private static long[] countSites(Channel channel, ListSitesRequest.Builder filter) {
+  /** How many a paged list holds, up to the cap, and whether there are more. */
+  private record Count(long count, boolean more) {}
+
+  private static Count countSites(SiteServiceGrpc.SiteServiceBlockingStub sites, ListSitesRequest.Builder filter) {
     long count = 0;
     String token = "";
     do {
-      ListSitesResponse page = SiteServiceGrpc.newBlockingStub(channel).listSites(filter.setPageSize(PAGE).setPageToken(token).build());
+      ListSitesResponse page = sites.listSites(filter.setPageSize(PAGE).setPageToken(token).build());
       count += page.getSitesCount();
       token = page.getNextPageToken();
     } while (!token.isEmpty() && count < COUNT_CAP);
-    return new long[] {count, token.isEmpty() ? 0 : 1};
+    return new Count(count, !token.isEmpty());
   }
 
   /** The overview as the dashboard reads it from {@code /api/overview}. */

@@ -2,6 +2,7 @@ package io.twinfleet.service.api.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -16,6 +17,10 @@ import io.twinfleet.service.TestNode;
 import io.twinfleet.service.security.Role;
 import io.twinfleet.service.security.Tokens;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,5 +89,17 @@ class TlsIntegrationTest extends NodeTestBase {
       tls.shutdownNow();
       plain.shutdownNow();
     }
+  }
+
+  @Test
+  void theDashboardsApiTakesNoTokenOverThePlainHttpPortWhileGrpcSpeaksTls() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> api = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/api/overview"))
+        .header("Authorization", "Bearer " + TestNode.token(Role.JOURNEY, null, null)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(403, api.statusCode(), api.body());
+    assertTrue(api.body().contains("\"code\":\"FAILED_PRECONDITION\"") && api.body().contains("api-without-tls"), api.body());
+    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, metrics.statusCode(), "metrics carry no token and stay");
   }
 }

@@ -1,16 +1,20 @@
 package io.twinfleet.service.api.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.util.JsonFormat;
 import io.twinfleet.persistence.testing.TestKeyspace;
+import io.twinfleet.protocol.v1.Alert;
+import io.twinfleet.protocol.v1.AlertState;
 import io.twinfleet.protocol.v1.ClaimDeviceRequest;
 import io.twinfleet.protocol.v1.DeviceJourney;
 import io.twinfleet.protocol.v1.DeviceServiceGrpc;
 import io.twinfleet.protocol.v1.GetDeviceJourneyRequest;
+import io.twinfleet.protocol.v1.GetDeviceRequest;
 import io.twinfleet.protocol.v1.GetStageFunnelRequest;
 import io.twinfleet.protocol.v1.JourneyServiceGrpc;
 import io.twinfleet.protocol.v1.Reading;
@@ -60,6 +64,14 @@ class OpsHttpIntegrationTest extends NodeTestBase {
     } catch (StatusRuntimeException expected) {
       // counted as refused
     }
+    // A flat battery raises alert ops-d1/1.
+    telemetry.report(Reading.newBuilder().setDeviceId("ops-d1").setObservedAt(Timestamps.fromMillis(node.clock().instant().toEpochMilli() + 1000))
+        .setBatteryPercent(10).build());
+  }
+
+  private static AlertState alertState(String alertId) {
+    return DeviceServiceGrpc.newBlockingStub(node.channel()).getDevice(GetDeviceRequest.newBuilder().setDeviceId("ops-d1").build())
+        .getAlertsList().stream().filter(a -> a.getAlertId().equals(alertId)).map(Alert::getState).findFirst().orElseThrow();
   }
 
   private static HttpResponse<String> get(String path, String token) throws IOException, InterruptedException {
@@ -98,8 +110,8 @@ class OpsHttpIntegrationTest extends NodeTestBase {
     Eventually.await("a projection handled an event", Duration.ofSeconds(30),
         () -> sample(metrics(), "twinfleet_projection_lag_seconds_count", "projection=\"device-read-models") >= 1);
     String m = metrics();
-    assertEquals(2, sample(m, "twinfleet_readings_received_total", ""), m);
-    assertEquals(1, sample(m, "twinfleet_readings_answered_total", "outcome=\"accepted\""));
+    assertEquals(3, sample(m, "twinfleet_readings_received_total", ""), m);
+    assertEquals(2, sample(m, "twinfleet_readings_answered_total", "outcome=\"accepted\""));
     assertEquals(1, sample(m, "twinfleet_readings_answered_total", "outcome=\"INVALID_ARGUMENT\""));
     assertEquals(1, sample(m, "twinfleet_events_persisted_total", "entity=\"Device\",event=\"DeviceRegistered\""));
     assertEquals(1, sample(m, "twinfleet_events_persisted_total", "entity=\"Device\",event=\"DeviceClaimed\""));
@@ -143,11 +155,43 @@ class OpsHttpIntegrationTest extends NodeTestBase {
         415, "INVALID_ARGUMENT", "application/json");
     assertError(post("twinfleet.v1.JourneyService/Nothing", "{}", journey, "application/json"), 404, "UNIMPLEMENTED", "Nothing");
     assertError(post("twinfleet.v1.DeviceService/WatchDevice", "{}", journey, "application/json"), 404, "UNIMPLEMENTED", "WatchDevice");
+    assertError(post("twinfleet.v1.JourneyService/GetDeviceJourney", "{\"device_id\":\"" + "x".repeat(70_000) + "\"}", journey, "application/json"),
+        413, "RESOURCE_EXHAUSTED", "bytes");
+    assertError(get("/api/twinfleet.v1.JourneyService/GetStageFunnel", journey), 404, "UNIMPLEMENTED", "POST /api/");
+    assertError(get("/api/nothing/here/at/all", journey), 404, "UNIMPLEMENTED", "GET /api/overview");
+  }
+
+  @Test
+  void onlyTheDashboardsWritesAreOnTheApiAndOnlyAsJson() throws Exception {
+    String admin = TestNode.token(Role.ADMIN, null, null);
+    // Other writes stay on the gRPC port, even for an admin: the device is not decommissioned.
+    assertError(post("twinfleet.v1.DeviceService/DecommissionDevice", "{\"device_id\":\"ops-d1\",\"reason\":\"RETURNED\"}", admin,
+        "application/json"), 404, "UNIMPLEMENTED", "not on the dashboard's API");
+    assertFalse(DeviceServiceGrpc.newBlockingStub(node.channel()).getDevice(GetDeviceRequest.newBuilder().setDeviceId("ops-d1").build())
+        .getDecommissioned());
+
+    Eventually.await("the battery alert is raised", Duration.ofSeconds(30), () -> {
+      try {
+        return alertState("ops-d1/1") == AlertState.ALERT_OPEN;
+      } catch (java.util.NoSuchElementException notYet) {
+        return false;
+      }
+    });
+    // What a page of another site could send without asking the browser first: refused, and nothing changes.
+    String ack = "{\"alert_id\":\"ops-d1/1\",\"note\":\"from elsewhere\"}";
+    assertError(post("twinfleet.v1.QualityService/AcknowledgeAlert", ack, journey, "text/plain"), 415, "INVALID_ARGUMENT", "application/json");
+    assertError(post("twinfleet.v1.QualityService/AcknowledgeAlert", ack, journey, "application/x-www-form-urlencoded"), 415, "INVALID_ARGUMENT",
+        "application/json");
+    assertError(post("twinfleet.v1.QualityService/AcknowledgeAlert", ack, TestNode.token(Role.APP, "ops-c1", null), "application/json"),
+        403, "PERMISSION_DENIED", "AcknowledgeAlert");
     assertError(post("twinfleet.v1.QualityService/AcknowledgeAlert", "{\"alert_id\":\"ops-d1/9\"}", journey, "application/json"),
         404, "NOT_FOUND", "ops-d1");
-    // What a refused call names changed nothing: the journey is as it was.
-    assertEquals(viaGrpc.getStageChangesCount(), JourneyServiceGrpc.newBlockingStub(node.channel())
-        .getDeviceJourney(GetDeviceJourneyRequest.newBuilder().setDeviceId("ops-d1").build()).getStageChangesCount());
+    assertEquals(AlertState.ALERT_OPEN, alertState("ops-d1/1"));
+
+    HttpResponse<String> done = post("twinfleet.v1.QualityService/AcknowledgeAlert", ack, journey, "application/json");
+    assertEquals(200, done.statusCode(), done.body());
+    assertEquals("ALERT_ACKNOWLEDGED", json.readTree(done.body()).path("state").asText());
+    assertEquals(AlertState.ALERT_ACKNOWLEDGED, alertState("ops-d1/1"));
   }
 
   private static void assertError(HttpResponse<String> r, int status, String code, String inMessage) throws IOException {
