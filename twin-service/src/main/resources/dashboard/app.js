@@ -428,7 +428,7 @@ function paretoChart(values) {
   const band = (W - m.l - m.r) / values.length;
   const labels = values.map((v) => (String(v.value).length > 14 ? `${String(v.value).slice(0, 13)}…` : String(v.value)));
   const rotate = labels.some((label) => label.length * 6.5 > band - 4);
-  if (rotate) m.b = 72;
+  if (rotate) m.b = 100; // room for 14 characters at 40 degrees
   const H = m.t + 180 + m.b;
   const plotH = H - m.t - m.b;
   const maxHours = Math.max(...values.map((v) => Number(v.downtime_hours)), 0) || 1;

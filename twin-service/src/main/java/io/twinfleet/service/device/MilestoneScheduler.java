@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -108,6 +109,13 @@ public final class MilestoneScheduler {
       ClusterSharding sharding, ServiceClock clock, Instant doneUntil) {
     return Behaviors.receive(Message.class)
         .onMessage(Tick.class, t -> {
+          if (CoordinatedShutdown.get(ctx.getSystem()).getShutdownReason().isPresent()) {
+            // The node is stopping: a reconcile now would wait in the Device shard region, which
+            // cannot hand off while messages wait (a whole fleet's would hold the stop up for the
+            // phase's timeout). Nothing is lost: progress stays here, and the next incarnation
+            // resumes from it.
+            return Behaviors.same();
+          }
           Instant now = clock.instant();
           Instant from = doneUntil.minus(overlap(clock));
           sent.forgetBefore(from);

@@ -10,8 +10,10 @@ import io.twinfleet.service.site.SiteTwin.Listed;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.ShardedDaemonProcessSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
@@ -43,9 +45,15 @@ public final class SiteUpdates {
 
   public static void init(ActorSystem<?> system, DeviceSettings devices, SitesRepository repository) {
     Asks asks = new Asks(system, APPLY_TIMEOUT);
-    BiFunction<String, List<DeviceChange>, CompletionStage<Listed>> apply = (siteId, changes) -> asks
-        .<SiteTwin.Command, Reply>ask(SiteTwin.ENTITY_KEY, siteId, replyTo -> new SiteTwin.Apply(changes, replyTo))
-        .thenApply(SiteUpdates::listed);
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    // Once the node is stopping, the Site shard region drops what it is sent while it hands off,
+    // and a group waiting on its asks would keep this projection, and with it the node's stop,
+    // waiting for the hand-off's whole timeout: the group fails at once instead, and is delivered
+    // again after the restart (its offset is not stored; site updates are idempotent).
+    BiFunction<String, List<DeviceChange>, CompletionStage<Listed>> apply = (siteId, changes) -> shutdown.getShutdownReason().isPresent()
+        ? CompletableFuture.failedFuture(new IllegalStateException("the node is stopping; these changes reach site " + siteId + " after it starts again"))
+        : asks.<SiteTwin.Command, Reply>ask(SiteTwin.ENTITY_KEY, siteId, replyTo -> new SiteTwin.Apply(changes, replyTo))
+            .thenApply(SiteUpdates::listed);
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,
         NAME,
