@@ -107,6 +107,9 @@ public final class TestNode implements AutoCloseable {
   public void close() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     system.terminate();
-    system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS);
+    // Up to the shard regions' 90 s hand-off phase and then some: a node stopped seconds after it
+    // started can wait all of it (a sharded daemon process's pings, buffered for shards that never
+    // got a home while the coordinator left; seen in QualityIntegrationTest's restart).
+    system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(150).toSeconds(), TimeUnit.SECONDS);
   }
 }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -178,8 +179,8 @@ public final class QualityBook {
     List<Figures> closed = closedHours(from, now, members.getOrDefault(v, 0L), rows);
     long nowMillis = now.toEpochMilli();
     List<HourFigures> out = new ArrayList<>(closed.size());
-    for (int i = closed.size() - 1; i >= 0; i--) {
-      Instant h = from.plusMillis((closed.size() - 1 - i) * HOUR);
+    for (int i = 0; i < closed.size(); i++) {
+      Instant h = from.plusMillis(i * HOUR);
       long start = h.toEpochMilli();
       if (start == nowMillis) {
         break; // now is on the hour: the hour it starts has no time in the window yet
@@ -201,7 +202,8 @@ public final class QualityBook {
   }
 
   /**
-   * Per hour of {@code [from, now)} of one value, newest first: its devices' life within the hour
+   * Per hour of {@code [from, now)} of one value, oldest first (worked out newest first, from the
+   * devices under it now): its devices' life within the hour
    * (up to now) and the off-line time booked in it by episodes already over. {@code count} is the
    * value's devices now, {@code rows} its hour rows.
    */
@@ -223,6 +225,7 @@ public final class QualityBook {
       out.add(new Figures(life, r.offlineMillis()));
       later += r.enter() - r.leave();
     }
+    Collections.reverse(out);
     return out;
   }
 }
