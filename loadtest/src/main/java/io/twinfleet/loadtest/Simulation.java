@@ -128,7 +128,12 @@ final class Simulation implements AutoCloseable {
     return Duration.ofNanos(System.nanoTime() - start);
   }
 
-  private static final int ATTEMPTS = 4;
+  /**
+   * A fresh node places its shards one by one and may not answer a first registration within its
+   * ask timeout for tens of seconds (seen: four attempts, 1 + 2 + 3 s apart, all refused): a
+   * gateway keeps trying a call that is safe to repeat for about a minute before it counts it.
+   */
+  private static final int ATTEMPTS = 8;
 
   private void register(int device, int attempt, Semaphore window, Progress.Counter progress) {
     RegisterDeviceRequest register = RegisterDeviceRequest.newBuilder()
